@@ -1,0 +1,65 @@
+# The two commands a fresh machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint typecheck pytest install install-dev frontend system-tools clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+install: $(STAMP)
+install-dev: $(DEV_STAMP)
+
+## run: install, build the UI, migrate the embedded SQLite database and serve on http://127.0.0.1:8000
+run: install frontend
+	$(BIN)/todochat serve --host $(HOST) --port $(PORT)
+
+## frontend: build the static web UI into frontend/out (skipped with a note when npm is missing)
+frontend:
+	@if [ -f frontend/package.json ]; then \
+	  if command -v npm >/dev/null 2>&1; then \
+	    cd frontend && ( [ -d node_modules ] || npm ci --no-audit --no-fund ) && npm run build; \
+	  else echo "npm not found: serving the API without the web UI"; fi; \
+	fi
+
+## test: install dev dependencies, lint, type-check and run every test
+test: install-dev lint typecheck pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+pytest: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## system-tools: Debian packages the tests use (promtool, amtool, chromium); needs root
+system-tools:
+	@missing=""; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v amtool >/dev/null || missing="$$missing prometheus-alertmanager"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+clean:
+	rm -rf $(VENV) frontend/out frontend/.next .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,105 @@
+"""Translate exceptions into the one JSON error shape. No stack trace leaves the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.errors import AppError, DatabaseUnavailable
+
+log = structlog.get_logger(__name__)
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details or [],
+            "request_id": getattr(request.state, "request_id", None),
+        }
+    }
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(loc[-1] if loc else "")
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(request, exc.status_code, exc.code, exc.message, headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in exc.errors()]
+    summary = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details[:3])
+    return error_response(request, 422, "invalid_input", f"The request is not valid: {summary}", details=details)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "http_error")
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(request, exc.status_code, code, str(exc.detail), headers=headers)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # Connection-level failures are the database being away; anything else is a bug and must surface.
+    if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not _is_connection_error(exc):
+        return await _unhandled(request, exc)
+    log.warning("database_unavailable", error=type(exc).__name__)
+    err = DatabaseUnavailable("The database is unavailable right now; try again in a few seconds.")
+    return error_response(request, 503, err.code, err.message, headers={"Retry-After": "5"})
+
+
+def _is_connection_error(exc: DBAPIError) -> bool:
+    text = f"{type(exc.orig).__name__} {exc.orig}".lower()
+    markers = ("connect", "connection", "cannotconnectnow", "shutdown", "terminat", "closed", "refused")
+    return any(marker in text for marker in markers)
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", exc_info=exc)
+    return error_response(request, 500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _database_error)
+    app.add_exception_handler(ConnectionError, _database_error)
+    app.add_exception_handler(Exception, _unhandled)

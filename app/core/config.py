@@ -1,0 +1,129 @@
+"""Settings: one typed object, read from the environment (names from the deployment spec)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SECRET_KEY = "change-me-in-production"  # noqa: S105 - refused outside development
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./todochat.db"
+
+# libpq's sslmode values that ask for TLS, mapped onto what asyncpg's `ssl` argument accepts.
+_SSLMODES = {"require", "verify-ca", "verify-full", "prefer", "allow", "disable"}
+_POSTGRES_DRIVERS = {
+    "postgres",
+    "postgresql",
+    "postgresql+asyncpg",
+    "postgresql+psycopg",
+    "postgresql+psycopg2",
+}
+
+
+def normalize_database_url(url: str) -> str:
+    """Turn a libpq-style URL (as Neon hands it out) into one SQLAlchemy's async drivers accept.
+
+    `postgres://` and `postgresql://` become `postgresql+asyncpg://`; `sslmode=` becomes asyncpg's `ssl=`;
+    libpq-only parameters asyncpg does not understand (`channel_binding`) are dropped.
+
+    Raises:
+        ValueError: the URL cannot be parsed or names an unknown sslmode.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as err:
+        raise ValueError(f"DATABASE_URL is not a database URL: {err}") from err
+    driver = parsed.drivername
+    if driver == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if driver not in _POSTGRES_DRIVERS:
+        return url
+    query = dict(parsed.query)
+    sslmode = query.pop("sslmode", None)
+    query.pop("channel_binding", None)
+    if sslmode is not None:
+        if sslmode not in _SSLMODES:
+            raise ValueError(f"DATABASE_URL has an unknown sslmode {sslmode!r}")
+        query["ssl"] = sslmode
+    return parsed.set(drivername="postgresql+asyncpg", query=query).render_as_string(hide_password=False)
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    app_env: Literal["development", "test", "staging", "production"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=15, ge=0)
+    db_pool_recycle_seconds: int = Field(default=1800, ge=1)
+
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    algorithm: Literal["HS256"] = "HS256"
+    access_token_expire_minutes: int = Field(default=30, ge=1)
+    refresh_token_expire_days: int = Field(default=7, ge=1)
+    session_max_hours: int = Field(default=24, ge=1)
+
+    gemini_api_key: SecretStr | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None
+    gemini_timeout_seconds: float = Field(default=30.0, gt=0)
+    gemini_max_attempts: int = Field(default=3, ge=1)
+    agent_max_rounds: int = Field(default=6, ge=1)
+    chat_history_messages: int = Field(default=20, ge=0)
+
+    mcp_server_url: str | None = None
+    redis_url: str | None = None
+    log_level: str = "INFO"
+    sentry_dsn: SecretStr | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+    rate_limit_per_minute: int = Field(default=100, ge=1)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    frontend_dir: str | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize_database_url(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @field_validator("gemini_api_key", "sentry_dsn", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.app_env == "production":
+            secret = self.secret_key.get_secret_value()
+            if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+                raise ValueError(
+                    "SECRET_KEY must be set to a random value of at least 32 characters when "
+                    "APP_ENV=production (make one with: openssl rand -base64 48)"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.app_env not in {"development", "test"}
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests clear the cache or override the dependency."""
+    return Settings()

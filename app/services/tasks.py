@@ -1,0 +1,86 @@
+"""Task data functions: the one place that reads and writes tasks, for REST routes and MCP tools alike."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import NotFound
+from app.db.models import Task
+from app.schemas.tasks import TaskCreate, TaskPage, TaskPublic, TaskStatus, TaskUpdate
+
+
+def _not_found(task_id: int) -> NotFound:
+    return NotFound(f"Task {task_id} not found.")
+
+
+async def _owned(session: AsyncSession, *, user_id: uuid.UUID, task_id: int) -> Task:
+    # Another user's task answers exactly like a missing one: its existence is not revealed.
+    task = await session.scalar(select(Task).where(Task.id == task_id, Task.user_id == user_id))
+    if task is None:
+        raise _not_found(task_id)
+    return task
+
+
+async def create_task(*, session: AsyncSession, user_id: uuid.UUID, data: TaskCreate) -> TaskPublic:
+    task = Task(user_id=user_id, **data.model_dump())
+    session.add(task)
+    await session.commit()
+    return TaskPublic.model_validate(task)
+
+
+async def list_tasks(
+    *,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    status: TaskStatus = TaskStatus.all,
+    query: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> TaskPage:
+    """A page of the user's tasks, oldest first, filtered by status and by text in title or description."""
+    where = [Task.user_id == user_id]
+    if status is TaskStatus.pending:
+        where.append(Task.completed.is_(False))
+    elif status is TaskStatus.completed:
+        where.append(Task.completed.is_(True))
+    if query:
+        pattern = f"%{_escape_like(query.strip().lower())}%"
+        where.append(
+            or_(
+                func.lower(Task.title).like(pattern, escape="\\"),
+                func.lower(func.coalesce(Task.description, "")).like(pattern, escape="\\"),
+            )
+        )
+    total = await session.scalar(select(func.count()).select_from(Task).where(*where)) or 0
+    rows = await session.scalars(select(Task).where(*where).order_by(Task.id).limit(limit).offset(offset))
+    return TaskPage(items=[TaskPublic.model_validate(t) for t in rows], total=total, limit=limit, offset=offset)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def get_task(*, session: AsyncSession, user_id: uuid.UUID, task_id: int) -> TaskPublic:
+    return TaskPublic.model_validate(await _owned(session, user_id=user_id, task_id=task_id))
+
+
+async def update_task(*, session: AsyncSession, user_id: uuid.UUID, task_id: int, data: TaskUpdate) -> TaskPublic:
+    task = await _owned(session, user_id=user_id, task_id=task_id)
+    for field, value in data.model_dump(exclude_unset=True).items():
+        if field == "title" and value is None:
+            continue
+        setattr(task, field, value)
+    await session.commit()
+    await session.refresh(task)
+    return TaskPublic.model_validate(task)
+
+
+async def delete_task(*, session: AsyncSession, user_id: uuid.UUID, task_id: int) -> TaskPublic:
+    task = await _owned(session, user_id=user_id, task_id=task_id)
+    public = TaskPublic.model_validate(task)
+    await session.delete(task)
+    await session.commit()
+    return public

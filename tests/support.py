@@ -1,0 +1,108 @@
+"""Test helpers that are not fixtures: a live uvicorn server, scratch databases, migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import asyncpg
+import uvicorn
+from alembic import command
+from sqlalchemy.engine import make_url
+
+from app.cli import alembic_config
+from app.core.config import Settings, normalize_database_url
+from app.main import create_app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    config = alembic_config()
+    config.attributes["database_url"] = url  # type: ignore[attr-defined]
+    config.attributes["configure_logging"] = False  # type: ignore[attr-defined]
+    command.upgrade(config, revision)  # type: ignore[arg-type]
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    config = alembic_config()
+    config.attributes["database_url"] = url  # type: ignore[attr-defined]
+    config.attributes["configure_logging"] = False  # type: ignore[attr-defined]
+    command.downgrade(config, revision)  # type: ignore[arg-type]
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return (
+        make_url(normalize_database_url(url))
+        .set(drivername="postgresql", query={})
+        .render_as_string(hide_password=False)
+    )
+
+
+async def create_scratch_database(server_url: str) -> str:
+    name = f"todochat_test_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return make_url(normalize_database_url(server_url)).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_scratch_database(server_url: str, url: str) -> None:
+    name = make_url(url).database
+    conn = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class LiveServer:
+    """uvicorn serving the app in a background thread, as in production but on a free local port."""
+
+    server: uvicorn.Server
+    thread: threading.Thread
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    @contextlib.contextmanager
+    def start(cls, settings: Settings, port: int | None = None) -> Iterator[LiveServer]:
+        port = port or free_port()
+        config = uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        live = cls(server=server, thread=thread, port=port)
+        try:
+            yield live
+        finally:
+            server.should_exit = True
+            thread.join(timeout=15)

@@ -1,0 +1,1 @@
+"""Telemetry: traces, metrics, logs and error reporting, configured in one place."""

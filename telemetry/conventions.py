@@ -1,0 +1,120 @@
+"""The one source of metric, label, span and rule names.
+
+Telemetry emits these; the SLO engine, the alert rules, the dashboards and the load-test gates read them.
+Renaming a metric here renames it everywhere, so a panel or a rule cannot silently point at nothing.
+Prometheus names follow the OpenTelemetry semantic conventions translated to Prometheus style
+(dots to underscores, unit suffix), so they match what an OTLP pipeline would produce.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SERVICE_NAME: Final = "todochat"
+MCP_SERVICE_NAME: Final = "todochat-mcp"
+
+# --- Label names (bounded values only: never user ids, never raw paths) ---
+LABEL_ROUTE: Final = "http_route"  # route template, e.g. /api/v1/tasks/{task_id}
+LABEL_METHOD: Final = "http_request_method"
+LABEL_STATUS_CLASS: Final = "http_status_class"  # 2xx, 3xx, 4xx, 5xx
+LABEL_GEN_AI_OPERATION: Final = "gen_ai_operation_name"
+LABEL_GEN_AI_PROVIDER: Final = "gen_ai_provider_name"
+LABEL_GEN_AI_MODEL: Final = "gen_ai_request_model"
+LABEL_GEN_AI_TOKEN_TYPE: Final = "gen_ai_token_type"  # input, output
+LABEL_ERROR_TYPE: Final = "error_type"  # empty when the call succeeded
+LABEL_TOOL: Final = "gen_ai_tool_name"
+LABEL_OUTCOME: Final = "outcome"  # ok, error
+LABEL_MCP_METHOD: Final = "mcp_method_name"
+LABEL_ROLE: Final = "role"  # user, assistant
+LABEL_LIMIT_SCOPE: Final = "scope"  # user, ip, login, chat
+LABEL_SLO: Final = "slo"
+LABEL_WINDOW: Final = "window"
+LABEL_SEVERITY: Final = "severity"
+LABEL_CHECK: Final = "check"
+
+STATUS_CLASSES: Final = ("2xx", "3xx", "4xx", "5xx")
+SEVERITIES: Final = ("critical", "high", "medium", "low")
+
+# --- HTTP server ---
+HTTP_SERVER_DURATION: Final = "http_server_request_duration_seconds"  # histogram
+HTTP_SERVER_ACTIVE_REQUESTS: Final = "http_server_active_requests"  # gauge
+# Bucket edges chosen to resolve P95/P99 near the SLO thresholds (300 ms, 1 s, 2 s, 5 s).
+HTTP_DURATION_BUCKETS: Final = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75,
+    1.0, 1.5, 2.0, 2.5, 3.0, 5.0, 7.5, 10.0, 30.0,
+)  # fmt: skip
+
+# --- GenAI client (OpenTelemetry GenAI semantic conventions) ---
+GEN_AI_OPERATION_DURATION: Final = "gen_ai_client_operation_duration_seconds"  # histogram
+GEN_AI_TOKEN_USAGE: Final = "gen_ai_client_token_usage"  # histogram, unit tokens
+GEN_AI_DURATION_BUCKETS: Final = (
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+)  # fmt: skip
+GEN_AI_TOKEN_BUCKETS: Final = (
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576,
+)  # fmt: skip
+
+# --- Tools and MCP ---
+TOOL_CALL_DURATION: Final = "todochat_tool_call_duration_seconds"  # histogram, labels tool + outcome
+MCP_SERVER_OPERATION_DURATION: Final = "mcp_server_operation_duration_seconds"  # histogram
+MCP_CLIENT_OPERATION_DURATION: Final = "mcp_client_operation_duration_seconds"  # histogram
+TOOL_DURATION_BUCKETS: Final = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+
+# --- Chat ---
+CHAT_MESSAGES: Final = "todochat_chat_messages_total"  # counter, label role
+CHAT_TURNS: Final = "todochat_chat_turns_total"  # counter, label outcome
+CHAT_TURN_DURATION: Final = "todochat_chat_turn_duration_seconds"  # histogram
+CHAT_TURNS_IN_FLIGHT: Final = "todochat_chat_turns_in_flight"  # gauge
+CHAT_ACTIVE_CONVERSATIONS: Final = "todochat_chat_active_conversations"  # gauge, 24 h session window
+ACTIVE_CONVERSATION_WINDOW_SECONDS: Final = 24 * 3600
+
+# --- Database pool ---
+DB_POOL_SIZE: Final = "todochat_db_pool_size"  # gauge
+DB_POOL_CHECKED_OUT: Final = "todochat_db_pool_checked_out"  # gauge
+DB_POOL_OVERFLOW: Final = "todochat_db_pool_overflow"  # gauge
+DB_POOL_WAIT: Final = "todochat_db_pool_wait_seconds"  # histogram
+
+# --- Process (prometheus_client's process collector) ---
+PROCESS_CPU: Final = "process_cpu_seconds_total"
+PROCESS_RESIDENT_MEMORY: Final = "process_resident_memory_bytes"
+PROCESS_MEMORY_LIMIT: Final = "todochat_process_memory_limit_bytes"  # gauge: cgroup or host memory
+
+# --- Hardening ---
+RATE_LIMIT_REJECTIONS: Final = "todochat_rate_limit_rejections_total"  # counter, label scope
+RATE_LIMIT_BACKEND_ERRORS: Final = "todochat_rate_limit_backend_errors_total"  # counter (fail-open events)
+CIRCUIT_BREAKER_STATE: Final = "todochat_circuit_breaker_open"  # gauge 0/1, label check (dependency)
+
+# --- Backups and recovery ---
+BACKUP_LAST_SUCCESS: Final = "todochat_backup_last_success_timestamp_seconds"
+BACKUP_DURATION: Final = "todochat_backup_duration_seconds"
+BACKUP_SIZE: Final = "todochat_backup_size_bytes"
+RESTORE_DRILL_LAST_RUN: Final = "todochat_restore_drill_last_run_timestamp_seconds"
+RESTORE_DRILL_SUCCESS: Final = "todochat_restore_drill_success"  # gauge 0/1 of the last drill
+RESTORE_DRILL_RTO: Final = "todochat_restore_drill_rto_seconds"
+RESTORE_DRILL_RPO: Final = "todochat_restore_drill_rpo_seconds"
+
+# --- SLO state exported by the app ---
+SLO_ERROR_BUDGET_REMAINING: Final = "todochat_slo_error_budget_remaining_ratio"  # gauge, label slo
+SLO_BURN_RATE: Final = "todochat_slo_burn_rate"  # gauge, labels slo + window
+SLO_SLI: Final = "todochat_slo_sli_ratio"  # gauge, label slo
+
+# --- Span names and attributes (OpenTelemetry GenAI / MCP semantic conventions) ---
+SPAN_INVOKE_AGENT: Final = "invoke_agent"
+SPAN_CHAT: Final = "chat"  # "chat {model}"
+SPAN_EXECUTE_TOOL: Final = "execute_tool"  # "execute_tool {name}"
+ATTR_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+ATTR_OPERATION_NAME: Final = "gen_ai.operation.name"
+ATTR_PROVIDER_NAME: Final = "gen_ai.provider.name"
+ATTR_REQUEST_MODEL: Final = "gen_ai.request.model"
+ATTR_RESPONSE_MODEL: Final = "gen_ai.response.model"
+ATTR_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+ATTR_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+ATTR_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+ATTR_TOOL_NAME: Final = "gen_ai.tool.name"
+ATTR_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
+ATTR_AGENT_NAME: Final = "gen_ai.agent.name"
+ATTR_ERROR_TYPE: Final = "error.type"
+PROVIDER_GEMINI: Final = "gcp.gemini"
+PROVIDER_OFFLINE: Final = "todochat.offline"

@@ -1,0 +1,93 @@
+"""Prometheus instruments, named by telemetry.conventions, and small helpers to record into them.
+
+Latency histograms carry the current trace id as an exemplar (shown by OpenMetrics scrapes), so a slow
+bucket in Grafana opens the trace that landed there.
+"""
+
+from __future__ import annotations
+
+from opentelemetry import trace
+from prometheus_client import Counter, Gauge, Histogram
+
+from telemetry import conventions as c
+
+http_server_duration = Histogram(
+    c.HTTP_SERVER_DURATION,
+    "Duration of HTTP server requests.",
+    [c.LABEL_ROUTE, c.LABEL_METHOD, c.LABEL_STATUS_CLASS],
+    buckets=c.HTTP_DURATION_BUCKETS,
+)
+http_server_active_requests = Gauge(
+    c.HTTP_SERVER_ACTIVE_REQUESTS, "HTTP server requests in flight.", multiprocess_mode="livesum"
+)
+
+gen_ai_operation_duration = Histogram(
+    c.GEN_AI_OPERATION_DURATION,
+    "Duration of GenAI model calls.",
+    [c.LABEL_GEN_AI_OPERATION, c.LABEL_GEN_AI_PROVIDER, c.LABEL_GEN_AI_MODEL, c.LABEL_ERROR_TYPE],
+    buckets=c.GEN_AI_DURATION_BUCKETS,
+)
+gen_ai_token_usage = Histogram(
+    c.GEN_AI_TOKEN_USAGE,
+    "Tokens used per GenAI model call.",
+    [c.LABEL_GEN_AI_OPERATION, c.LABEL_GEN_AI_PROVIDER, c.LABEL_GEN_AI_MODEL, c.LABEL_GEN_AI_TOKEN_TYPE],
+    buckets=c.GEN_AI_TOKEN_BUCKETS,
+)
+
+tool_call_duration = Histogram(
+    c.TOOL_CALL_DURATION,
+    "Duration of task tool calls made by the agent, by tool and outcome.",
+    [c.LABEL_TOOL, c.LABEL_OUTCOME],
+    buckets=c.TOOL_DURATION_BUCKETS,
+)
+mcp_server_operation_duration = Histogram(
+    c.MCP_SERVER_OPERATION_DURATION,
+    "Duration of MCP requests handled by the MCP server.",
+    [c.LABEL_MCP_METHOD, c.LABEL_TOOL, c.LABEL_OUTCOME],
+    buckets=c.TOOL_DURATION_BUCKETS,
+)
+
+chat_messages = Counter(c.CHAT_MESSAGES.removesuffix("_total"), "Chat messages stored, by role.", [c.LABEL_ROLE])
+chat_turns = Counter(c.CHAT_TURNS.removesuffix("_total"), "Chat turns, by outcome.", [c.LABEL_OUTCOME])
+chat_turn_duration = Histogram(
+    c.CHAT_TURN_DURATION, "Duration of a whole chat turn.", [c.LABEL_OUTCOME], buckets=c.HTTP_DURATION_BUCKETS
+)
+chat_turns_in_flight = Gauge(c.CHAT_TURNS_IN_FLIGHT, "Chat turns being answered.", multiprocess_mode="livesum")
+chat_active_conversations = Gauge(
+    c.CHAT_ACTIVE_CONVERSATIONS,
+    "Conversations with a message in the last 24 hours.",
+    multiprocess_mode="max",
+)
+
+db_pool_size = Gauge(c.DB_POOL_SIZE, "Configured database pool size.", multiprocess_mode="livesum")
+db_pool_checked_out = Gauge(c.DB_POOL_CHECKED_OUT, "Database connections in use.", multiprocess_mode="livesum")
+db_pool_overflow = Gauge(c.DB_POOL_OVERFLOW, "Database connections beyond the pool size.", multiprocess_mode="livesum")
+db_pool_wait = Histogram(
+    c.DB_POOL_WAIT, "Time spent waiting for a database connection.", buckets=c.TOOL_DURATION_BUCKETS
+)
+
+rate_limit_rejections = Counter(
+    c.RATE_LIMIT_REJECTIONS.removesuffix("_total"), "Requests refused by a rate limit.", [c.LABEL_LIMIT_SCOPE]
+)
+rate_limit_backend_errors = Counter(
+    c.RATE_LIMIT_BACKEND_ERRORS.removesuffix("_total"),
+    "Rate-limit checks that could not reach their store and let the request through.",
+)
+
+
+def trace_exemplar() -> dict[str, str] | None:
+    """The current span's trace id as an exemplar, when a sampled span is recording."""
+    ctx = trace.get_current_span().get_span_context()
+    if not ctx.is_valid or not ctx.trace_flags.sampled:
+        return None
+    return {"trace_id": format(ctx.trace_id, "032x"), "span_id": format(ctx.span_id, "016x")}
+
+
+def observe(histogram: Histogram, seconds: float, **labels: str) -> None:
+    """Record a latency with the current trace as its exemplar."""
+    child = histogram.labels(**labels) if labels else histogram
+    child.observe(seconds, exemplar=trace_exemplar())
+
+
+def status_class(status_code: int) -> str:
+    return f"{status_code // 100}xx" if 100 <= status_code < 600 else "5xx"

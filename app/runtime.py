@@ -11,6 +11,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import telemetry
 from app.core.config import Settings
 from app.core.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
 from app.db.session import create_engine, create_sessionmaker
@@ -27,7 +28,7 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
-        engine = create_engine(settings)
+        engine = telemetry.instrument_engine(create_engine(settings))
         redis = (
             Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
             if settings.redis_url

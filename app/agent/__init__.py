@@ -1,0 +1,1 @@
+"""The chat agent: a model-agnostic tool loop, the Gemini model, and an offline deterministic model."""

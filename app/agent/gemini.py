@@ -1,0 +1,132 @@
+"""Gemini through google-genai, with automatic function calling off: the agent loop runs the tools."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx2
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types as gt
+
+from app.agent.types import Content, FunctionCall, ModelChunk, ModelRequest, ModelUnavailable, Part
+from app.core.config import Settings
+from telemetry.conventions import PROVIDER_GEMINI
+
+RETRY_STATUS_CODES = [429, 500, 502, 503, 504]
+UNAVAILABLE = "The assistant's language model is unavailable right now; your message was saved, so try again shortly."
+
+
+def _to_part(part: Part) -> gt.Part:
+    if part.call is not None:
+        call = gt.FunctionCall(name=part.call.name, args=part.call.args, id=part.call.id)
+        return gt.Part(function_call=call, thought_signature=part.call.signature)
+    if part.response is not None:
+        response = gt.FunctionResponse(name=part.response.name, response=part.response.response, id=part.response.id)
+        return gt.Part(function_response=response)
+    return gt.Part(text=part.text or "")
+
+
+def _to_content(content: Content) -> gt.Content:
+    return gt.Content(role=content.role, parts=[_to_part(p) for p in content.parts])
+
+
+def _from_response(response: gt.GenerateContentResponse) -> ModelChunk:
+    chunk = ModelChunk()
+    candidate = response.candidates[0] if response.candidates else None
+    if candidate is not None and candidate.content is not None:
+        for part in candidate.content.parts or []:
+            if part.function_call is not None and part.function_call.name:
+                call = part.function_call
+                chunk.calls.append(
+                    FunctionCall(
+                        name=call.name or "", args=dict(call.args or {}), id=call.id, signature=part.thought_signature
+                    )
+                )
+            elif part.text and not part.thought:
+                chunk.text += part.text
+    if candidate is not None and candidate.finish_reason is not None:
+        chunk.finish_reason = str(candidate.finish_reason.value)
+    usage = response.usage_metadata
+    if usage is not None:
+        chunk.input_tokens = usage.prompt_token_count
+        chunk.output_tokens = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0) or None
+    chunk.response_model = response.model_version
+    return chunk
+
+
+def _error_type(err: Exception) -> str:
+    if isinstance(err, genai_errors.APIError):
+        return str(err.code)
+    if isinstance(err, httpx2.TimeoutException):
+        return "timeout"
+    return type(err).__name__
+
+
+class GeminiModel:
+    """Gemini's generateContent (or its streaming form) with retries on 429/5xx and a per-call timeout."""
+
+    provider = PROVIDER_GEMINI
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.gemini_api_key is not None
+        self.model = settings.gemini_model
+        options = gt.HttpOptions(
+            base_url=settings.gemini_base_url,
+            timeout=int(settings.gemini_timeout_seconds * 1000),
+            retry_options=gt.HttpRetryOptions(
+                attempts=settings.gemini_max_attempts,
+                initial_delay=0.5,
+                max_delay=8.0,
+                http_status_codes=RETRY_STATUS_CODES,
+            ),
+        )
+        self._client = genai.Client(api_key=settings.gemini_api_key.get_secret_value(), http_options=options)
+
+    def _config(self, request: ModelRequest) -> gt.GenerateContentConfig:
+        declarations = [
+            gt.FunctionDeclaration(name=t.name, description=t.description, parameters_json_schema=t.parameters)
+            for t in request.tools
+        ]
+        return gt.GenerateContentConfig(
+            system_instruction=request.system,
+            tools=[gt.Tool(function_declarations=declarations)] if declarations else None,
+            automatic_function_calling=gt.AutomaticFunctionCallingConfig(disable=True),
+        )
+
+    def _contents(self, request: ModelRequest) -> Any:
+        return [_to_content(c) for c in request.contents]
+
+    async def generate(self, request: ModelRequest) -> ModelChunk:
+        """The whole answer at once.
+
+        Raises:
+            ModelUnavailable: Gemini failed or timed out after the configured attempts.
+        """
+        try:
+            response = await self._client.aio.models.generate_content(
+                model=self.model, contents=self._contents(request), config=self._config(request)
+            )
+        except (genai_errors.APIError, httpx2.HTTPError) as err:
+            raise ModelUnavailable(UNAVAILABLE, error_type=_error_type(err)) from err
+        return _from_response(response)
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
+        """The answer as Gemini streams it.
+
+        Raises:
+            ModelUnavailable: Gemini failed or timed out (before or during the stream).
+        """
+        try:
+            stream = await self._client.aio.models.generate_content_stream(
+                model=self.model, contents=self._contents(request), config=self._config(request)
+            )
+            async for response in stream:
+                yield _from_response(response)
+        except (genai_errors.APIError, httpx2.HTTPError) as err:
+            raise ModelUnavailable(UNAVAILABLE, error_type=_error_type(err)) from err
+
+    async def aclose(self) -> None:
+        """Release the HTTP connections."""
+        await self._client.aio.aclose()

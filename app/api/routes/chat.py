@@ -1,0 +1,116 @@
+"""Chat: one turn as JSON, or streamed as Server-Sent Events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from app.agent.loop import AgentEvent
+from app.agent.turn import TurnInput, begin_turn, run_turn
+from app.api.deps import CurrentUser, RuntimeDep
+from app.api.errors import error_response
+from app.core.config import Settings
+from app.core.errors import AppError
+from app.schemas.chat import ChatRequest, ChatResponse
+from app.schemas.common import ERROR_RESPONSES
+
+log = structlog.get_logger(__name__)
+router = APIRouter(prefix="/chat", tags=["chat"], responses=ERROR_RESPONSES)
+_running: set[asyncio.Task[None]] = set()  # streamed turns finish (and store their reply) even if the client leaves
+
+Event = tuple[str, dict[str, Any]] | None
+
+
+def mcp_url(settings: Settings, request: Request) -> str:
+    """MCP_SERVER_URL, or this very server's /mcp/ over loopback when the MCP server is mounted here."""
+    if settings.mcp_server_url:
+        return settings.mcp_server_url
+    server = request.scope.get("server")
+    port = server[1] if server and server[1] else (request.url.port or 80)
+    return f"http://127.0.0.1:{port}/mcp/"
+
+
+def _turn(data: ChatRequest, principal: CurrentUser, runtime: RuntimeDep, request: Request) -> TurnInput:
+    return TurnInput(
+        user_id=principal.user_id,
+        token=principal.token,
+        message=data.message,
+        conversation_id=data.conversation_id,
+        mcp_url=mcp_url(runtime.settings, request),
+    )
+
+
+@router.post("")
+async def chat(data: ChatRequest, principal: CurrentUser, runtime: RuntimeDep, request: Request) -> ChatResponse:
+    """Send a message; the reply says what was done, with every tool call the assistant made."""
+    turn = _turn(data, principal, runtime, request)
+    conversation_id, history = await begin_turn(runtime, turn)
+    return await run_turn(runtime, turn, conversation_id, history)
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+@router.post(
+    "/stream",
+    response_class=StreamingResponse,
+    response_model=None,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "conversation, delta, tool_call, done events"}
+    },
+)
+async def chat_stream(
+    data: ChatRequest, principal: CurrentUser, runtime: RuntimeDep, request: Request
+) -> StreamingResponse | JSONResponse:
+    """Send a message and receive the reply as Server-Sent Events.
+
+    Events: `conversation` {conversation_id}, `delta` {text}, `tool_call` {name, arguments, result},
+    then `done` (the same body as POST /chat) or `error` {code, message}.
+    """
+    turn = _turn(data, principal, runtime, request)
+    conversation_id, history = await begin_turn(runtime, turn)
+    queue: asyncio.Queue[Event] = asyncio.Queue()
+
+    async def emit(event: AgentEvent) -> None:
+        await queue.put((event.kind, event.data))
+
+    async def work() -> None:
+        try:
+            response = await run_turn(runtime, turn, conversation_id, history, emit=emit)
+            await queue.put(("done", response.model_dump(mode="json")))
+        except AppError as err:
+            await queue.put(("error", {"code": err.code, "message": err.message, "status": err.status_code}))
+        except Exception as err:
+            log.exception("chat_stream_failed", exc_info=err)
+            message = "Something went wrong on our side; it has been logged."
+            await queue.put(("error", {"code": "internal_error", "message": message, "status": 500}))
+        finally:
+            await queue.put(None)
+
+    task = asyncio.create_task(work())
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    first = await queue.get()
+    if first is not None and first[0] == "error":
+        # Nothing was streamed yet, so the failure can still be a proper status code.
+        error = first[1]
+        headers = {"Retry-After": "5"} if error["status"] == 503 else None
+        return error_response(request, error["status"], error["code"], error["message"], headers=headers)
+
+    async def events() -> AsyncIterator[str]:
+        yield _sse("conversation", {"conversation_id": str(conversation_id)})
+        item = first
+        while item is not None:
+            yield _sse(*item)
+            item = await queue.get()
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

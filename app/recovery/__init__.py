@@ -1,0 +1,1 @@
+"""Backups, restore drills and measured recovery objectives (RTO/RPO) for the PostgreSQL database."""

@@ -1,0 +1,173 @@
+"""`todochat slo ...`: validate specs, evaluate them against Prometheus, generate rules and Alertmanager config."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from slo import DEFAULT_SPEC_PATH
+from slo.alertmanager import alertmanager_config
+from slo.engine import evaluate, plan
+from slo.engine.queries import Query
+from slo.errors import SourceError, SpecError
+from slo.generate import generated_files, write_files
+from slo.load import load_spec
+from slo.model import TIER_RANK, GaugeIndicator, Spec
+from slo.report import render
+
+ROOT = Path(__file__).resolve().parent.parent
+ALERTS_DIR = ROOT / "alerts"
+EXIT_SPEC_INVALID = 65
+EXIT_SOURCE_UNAVAILABLE = 69
+EXIT_GENERATED_STALE = 1
+TIER_EXIT_BASE = 10  # exit 11 low, 12 medium, 13 high, 14 critical
+
+slo_cli = typer.Typer(help="Service level objectives: validate, evaluate, generate rules.", no_args_is_help=True)
+openslo_cli = typer.Typer(help="OpenSLO v1 import and export.", no_args_is_help=True)
+slo_cli.add_typer(openslo_cli, name="openslo")
+
+SpecOption = Annotated[Path | None, typer.Option("--spec", help="SLO spec file (default: the packaged spec)")]
+
+
+def tier_exit_code(tier: str | None) -> int:
+    """0 when nothing fires, else 10 + tier rank (low 11, medium 12, high 13, critical 14)."""
+    return 0 if tier is None else TIER_EXIT_BASE + TIER_RANK[tier]
+
+
+def _spec_label(path: Path | None) -> str:
+    path = (path or DEFAULT_SPEC_PATH).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _load(path: Path | None) -> Spec:
+    try:
+        return load_spec(path)
+    except SpecError as err:
+        for line in err.problems:
+            typer.echo(line, err=True)
+        raise typer.Exit(EXIT_SPEC_INVALID) from err
+
+
+@slo_cli.command()
+def validate(
+    file: Annotated[Path | None, typer.Argument(help="Spec file (default: the packaged spec)")] = None,
+) -> None:
+    """Check a spec; every problem names the file, the SLO and the field."""
+    spec = _load(file)
+    gauges = sum(isinstance(s.indicator, GaugeIndicator) for s in spec.slos)
+    typer.echo(
+        f"{spec.source}: valid {spec.api_version}: {len(spec.slos) - gauges} event SLOs, {gauges} recovery objectives, "
+        f"{len(spec.rollback)} rollback triggers, scaling {'on' if spec.scaling else 'off'}"
+    )
+
+
+@slo_cli.command("evaluate")
+def evaluate_cmd(
+    prometheus: Annotated[str, typer.Option("--prometheus", help="Prometheus base URL, e.g. http://127.0.0.1:9090")],
+    spec_path: SpecOption = None,
+    at: Annotated[float | None, typer.Option(help="Unix time to evaluate at (default: now)")] = None,
+    drills: Annotated[Path | None, typer.Option(help="Backup/drill records (JSON lines) for RTO/RPO")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Evaluate the spec against Prometheus; the exit code is the worst tier firing (0 none, 11 low .. 14 critical)."""
+    from slo.sources.drills import drill_series, read_records
+    from slo.sources.prometheus import PrometheusSource
+    from slo.sources.series import answer
+
+    spec = _load(spec_path)
+    now = at if at is not None else time.time()
+    queries = plan(spec, now)
+    try:
+        observations = dict(PrometheusSource(prometheus).answer(queries, now))
+        if drills is not None:
+            recorded = drill_series(read_records(drills), now)
+            names = {s.name for s in recorded}
+            gauge_queries: list[Query] = [q for q in queries if q.kind == "gauge" and q.selector.series in names]
+            observations.update(answer(gauge_queries, recorded, now))
+    except SourceError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_SOURCE_UNAVAILABLE) from err
+    report = evaluate(spec, observations, now)
+    typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else render(report))
+    raise typer.Exit(tier_exit_code(report.worst_tier))
+
+
+@slo_cli.command()
+def rules(
+    spec_path: SpecOption = None,
+    out: Annotated[Path, typer.Option(help="Directory to write into")] = ALERTS_DIR,
+    check: Annotated[bool, typer.Option("--check", help="Only check the files there match; exit 1 if not")] = False,
+) -> None:
+    """Write Prometheus recording and alerting rules, their promtool test suites and alertmanager.yml."""
+    spec = _load(spec_path)
+    files = generated_files(spec, _spec_label(spec_path))
+    if check:
+        stale = [rel for rel, text in files.items() if not (out / rel).is_file() or (out / rel).read_text() != text]
+        for rel in stale:
+            typer.echo(f"out of date: {out / rel}", err=True)
+        if stale:
+            typer.echo("run `todochat slo rules` to regenerate", err=True)
+            raise typer.Exit(EXIT_GENERATED_STALE)
+        typer.echo(f"{len(files)} generated files under {out} are up to date")
+        return
+    for path in write_files(files, out):
+        typer.echo(f"wrote {path}")
+
+
+@slo_cli.command()
+def alertmanager(
+    spec_path: SpecOption = None,
+    out: Annotated[Path, typer.Option(help="File to write")] = ALERTS_DIR / "alertmanager.yml",
+) -> None:
+    """Write only alertmanager.yml (routing by tier, lower tiers inhibited by higher ones per SLO)."""
+    import yaml
+
+    spec = _load(spec_path)
+    out.write_text(generated_files(spec, _spec_label(spec_path))["alertmanager.yml"], encoding="utf-8")
+    typer.echo(f"wrote {out} ({len(yaml.safe_dump(alertmanager_config(spec)).splitlines())} lines)")
+
+
+@openslo_cli.command("export")
+def openslo_export(
+    spec_path: SpecOption = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="File to write (default: stdout)")] = None,
+) -> None:
+    """Export the SLOs OpenSLO can express as OpenSLO v1 YAML; the others are listed on stderr."""
+    from slo.openslo import export_spec
+
+    text, skipped = export_spec(_load(spec_path))
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+    if skipped:
+        typer.echo(f"not expressible in OpenSLO (kept only in our spec): {', '.join(skipped)}", err=True)
+
+
+@openslo_cli.command("import")
+def openslo_import(
+    file: Annotated[Path, typer.Argument(help="OpenSLO v1 YAML (Service, SLO and SLI documents)")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="File to write (default: stdout)")] = None,
+) -> None:
+    """Convert OpenSLO v1 SLOs into a spec of ours, validated."""
+    import yaml
+
+    from slo.openslo import import_openslo
+    from slo.spec import parse_spec
+
+    try:
+        doc = import_openslo(file.read_text(encoding="utf-8"), str(file))
+        text = yaml.safe_dump(doc, sort_keys=False, width=200)
+        parse_spec(text, str(file))
+    except SpecError as err:
+        for line in err.problems:
+            typer.echo(line, err=True)
+        raise typer.Exit(EXIT_SPEC_INVALID) from err
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")

@@ -1,0 +1,73 @@
+"""Reports as text tables a person reads at a glance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slo.engine.results import Report
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain fixed-width table (safe in CI logs)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    rule = "  ".join("-" * w for w in widths)
+    body = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join([line, rule, *body])
+
+
+def pct(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def num(value: float | None, fmt: str = ".3g") -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def render(report: Report) -> str:
+    """The whole report: SLOs, recovery objectives, rollback triggers, scaling signals, firing alerts."""
+    parts = []
+    rows = []
+    for s in report.slos:
+        burn = {w.window: w.burn_rate for w in s.windows}
+        firing = ",".join(a.tier for a in s.alerts if a.firing) or "-"
+        measured = pct(s.sli) if s.percentile is None else f"{pct(s.sli)} p={num(s.percentile)}s"
+        rows.append(
+            [
+                s.slo,
+                pct(s.objective, 2) + (f" <= {s.threshold:g}s" if s.threshold is not None else ""),
+                measured,
+                pct(s.error_budget_remaining, 1),
+                num(burn.get("5m")),
+                num(burn.get("1h")),
+                num(burn.get("6h")),
+                num(burn.get("3d")),
+                s.status,
+                firing,
+            ]
+        )
+    headers = ["slo", "objective", "sli", "budget left", "burn 5m", "1h", "6h", "3d", "status", "firing"]
+    parts.append(table(headers, rows))
+    if report.recovery:
+        rows = []
+        for g in report.recovery:
+            limits = " ".join(f"{t}<={num(v, '.0f')}s" for t, v in g.thresholds)
+            fired = ",".join(f"{a.kind}:{a.tier}" for a in g.alerts if a.firing) or "-"
+            rows.append([g.slo, num(g.value, ".0f"), limits, num(g.age_of_evidence, ".0f"), g.status, fired])
+        parts.append(table(["recovery", "seconds", "objectives", "evidence age s", "status", "firing"], rows))
+    signals = [(r, "rollback") for r in report.rollback] + [(s, "scale out") for s in report.scaling]
+    if signals:
+        rows = [
+            [
+                f"{kind}: {s.name}",
+                s.instance or "-",
+                num(s.value, ".4g"),
+                num(s.threshold, ".4g"),
+                "YES" if s.firing else "no",
+            ]
+            for s, kind in signals
+        ]
+        parts.append(table(["signal", "instance", "value", "threshold", "triggered"], rows))
+    worst = report.worst_tier or "none"
+    parts.append(f"worst tier firing: {worst}; scale out: {'yes' if report.scale_out else 'no'}")
+    return "\n\n".join(parts)

@@ -1,0 +1,237 @@
+"""Prometheus recording and alerting rules generated from the spec (data; the CLI writes them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slo import promql
+from slo.durations import format_duration
+from slo.model import (
+    ALERT_WINDOWS,
+    BURN_TIERS,
+    SLO,
+    GaugeIndicator,
+    LatencyIndicator,
+    RollbackTrigger,
+    ScalingPolicy,
+    Spec,
+)
+from telemetry import conventions as c
+
+Rule = dict[str, Any]
+
+
+def _sel(name: str, **labels: str) -> str:
+    inner = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    return f"{name}{{{inner}}}"
+
+
+def slo_windows(slo: SLO) -> list[tuple[str, str]]:
+    """(window label, PromQL range) for the alert windows and the SLO period (calendar windows: nominal)."""
+    out = {format_duration(s): format_duration(s) for s in ALERT_WINDOWS}
+    out.setdefault(slo.window.label, format_duration(slo.window.seconds))
+    return list(out.items())
+
+
+def _annotations(summary: str, description: str, runbook: str, dashboard: str) -> dict[str, str]:
+    return {"summary": summary, "description": description, "runbook_url": runbook, "dashboard_url": dashboard}
+
+
+def slo_group(slo: SLO) -> dict[str, Any]:
+    """Recording rules per window and the four burn-rate alerts of one event-based SLO."""
+    rules: list[Rule] = []
+    for label, window in slo_windows(slo):
+        base = {c.LABEL_SLO: slo.name, c.LABEL_WINDOW: label}
+        rules.append({"record": c.RULE_SLO_EVENTS, "expr": promql.events(slo, window), "labels": base})
+        rules.append({"record": c.RULE_SLO_ERROR_RATIO, "expr": promql.error_ratio(slo, window), "labels": base})
+        rules.append(
+            {
+                "record": c.RULE_SLO_BURN_RATE,
+                "expr": f"{_sel(c.RULE_SLO_ERROR_RATIO, **base)} / {slo.error_budget:.6g}",
+                "labels": base,
+            }
+        )
+        ind = slo.indicator
+        if isinstance(ind, LatencyIndicator) and ind.percentile is not None:
+            rules.append(
+                {
+                    "record": c.RULE_SLO_LATENCY,
+                    "expr": promql.latency_quantile(ind.percentile, ind.buckets, window),
+                    "labels": {**base, c.LABEL_QUANTILE: f"{ind.percentile:g}"},
+                }
+            )
+    rules.append(
+        {"record": c.RULE_SLO_OBJECTIVE, "expr": f"vector({slo.objective:g})", "labels": {c.LABEL_SLO: slo.name}}
+    )
+    period = {c.LABEL_SLO: slo.name, c.LABEL_WINDOW: slo.window.label}
+    rules.append(
+        {
+            "record": c.RULE_SLO_BUDGET_REMAINING,
+            "expr": f"1 - {_sel(c.RULE_SLO_ERROR_RATIO, **period)} / {slo.error_budget:.6g}",
+            "labels": {c.LABEL_SLO: slo.name},
+        }
+    )
+    for bt in BURN_TIERS:
+        if bt.tier not in slo.tiers:
+            continue
+        long_w, short_w = format_duration(bt.long_seconds), format_duration(bt.short_seconds)
+        burn_long = _sel(c.RULE_SLO_BURN_RATE, **{c.LABEL_SLO: slo.name, c.LABEL_WINDOW: long_w})
+        burn_short = _sel(c.RULE_SLO_BURN_RATE, **{c.LABEL_SLO: slo.name, c.LABEL_WINDOW: short_w})
+        events_long = _sel(c.RULE_SLO_EVENTS, **{c.LABEL_SLO: slo.name, c.LABEL_WINDOW: long_w})
+        expr = (
+            f"{burn_long} > {bt.factor:g}"
+            f" and ignoring({c.LABEL_WINDOW}) {burn_short} > {bt.factor:g}"
+            f" and ignoring({c.LABEL_WINDOW}) {events_long} >= {slo.min_events}"
+        )
+        rules.append(
+            {
+                "alert": c.ALERT_BURN_RATE,
+                "expr": expr,
+                "labels": {c.LABEL_SEVERITY: bt.tier, c.LABEL_SLO: slo.name},
+                "annotations": _annotations(
+                    f"{slo.name}: error budget burning {bt.factor:g}x too fast ({bt.tier})",
+                    f"{slo.description} Burn rate above {bt.factor:g}x over both {long_w} and {short_w}; "
+                    f"at this pace the {slo.window.label} error budget of {slo.error_budget:.4%} runs out early.",
+                    slo.runbook_url,
+                    slo.dashboard_url,
+                ),
+            }
+        )
+    return {"name": f"slo-{slo.name}", "rules": rules}
+
+
+def recovery_group(slos: list[SLO]) -> dict[str, Any]:
+    """The measured RTO/RPO figures, their per-tier objectives, staleness and failed drills."""
+    rules: list[Rule] = []
+    for slo in slos:
+        ind = slo.indicator
+        assert isinstance(ind, GaugeIndicator)
+        recorded = _sel(c.RULE_SLO_GAUGE, **{c.LABEL_SLO: slo.name})
+        rules.append({"record": c.RULE_SLO_GAUGE, "expr": promql.gauge_value(ind), "labels": {c.LABEL_SLO: slo.name}})
+        for tier, limit in ind.thresholds:
+            expr = f"{recorded} > {limit:g}"
+            if ind.age:
+                expr += f" or absent({ind.value.promql()})"  # never backed up: as stale as it gets
+            rules.append(
+                {
+                    "alert": c.ALERT_RECOVERY_OBJECTIVE,
+                    "expr": expr,
+                    "labels": {c.LABEL_SEVERITY: tier, c.LABEL_SLO: slo.name},
+                    "annotations": _annotations(
+                        f"{slo.name}: above the {tier} objective of {format_duration(int(limit))}",
+                        slo.description,
+                        slo.runbook_url,
+                        slo.dashboard_url,
+                    ),
+                }
+            )
+        if ind.freshness is not None and ind.max_age is not None:
+            fresh = ind.freshness.promql()
+            rules.append(
+                {
+                    "alert": c.ALERT_RECOVERY_STALE,
+                    "expr": f"time() - max({fresh}) > {ind.max_age:g} or absent({fresh})",
+                    "labels": {c.LABEL_SEVERITY: ind.stale_tier, c.LABEL_SLO: slo.name},
+                    "annotations": _annotations(
+                        f"{slo.name}: not measured in the last {format_duration(int(ind.max_age))}",
+                        f"{ind.freshness.series} is older than {format_duration(int(ind.max_age))} or missing.",
+                        slo.runbook_url,
+                        slo.dashboard_url,
+                    ),
+                }
+            )
+        if ind.success is not None:
+            rules.append(
+                {
+                    "alert": c.ALERT_RECOVERY_FAILED,
+                    "expr": f"max({ind.success.promql()}) < 1",
+                    "labels": {c.LABEL_SEVERITY: ind.stale_tier, c.LABEL_SLO: slo.name},
+                    "annotations": _annotations(
+                        f"{slo.name}: the last restore drill failed",
+                        f"{ind.success.series} is 0: the newest backup did not restore and verify.",
+                        slo.runbook_url,
+                        slo.dashboard_url,
+                    ),
+                }
+            )
+    return {"name": "slo-recovery", "rules": rules}
+
+
+def rollback_group(triggers: tuple[RollbackTrigger, ...]) -> dict[str, Any]:
+    """Rollback triggers: the value over the trigger's whole window, with the low-traffic guard."""
+    rules: list[Rule] = []
+    for t in triggers:
+        w = format_duration(t.window_seconds)
+        if t.bad is not None:
+            value = f"({promql.rate(t.bad, w)} or vector(0)) / {promql.rate(t.total, w)}"
+        elif t.percentile is not None:
+            value = promql.latency_quantile(t.percentile, t.total.renamed(f"{t.metric}_bucket"), w)
+        else:
+            value = f"{promql.rate(t.total.renamed(f'{t.metric}_sum'), w)} / {promql.rate(t.total, w)}"
+        expr = f"({value}) > {t.threshold:g} and sum(increase({t.total.promql()}[{w}])) >= {t.min_events}"
+        rules.append(
+            {
+                "alert": c.ALERT_ROLLBACK,
+                "expr": expr,
+                "labels": {c.LABEL_SEVERITY: "critical", c.LABEL_SLO: t.name},
+                "annotations": _annotations(
+                    f"{t.name}: roll back the last deployment", t.description, t.runbook_url, t.dashboard_url
+                ),
+            }
+        )
+    return {"name": "rollback", "rules": rules}
+
+
+def scaling_group(policy: ScalingPolicy) -> dict[str, Any]:
+    """Per-instance utilisation against each scale-out threshold (1 means at the threshold)."""
+    w, i = format_duration(policy.window_seconds), c.LABEL_INSTANCE
+    count = f"{c.HTTP_SERVER_DURATION}_count"
+    values = {
+        "cpu": (f"sum by ({i})(rate({c.PROCESS_CPU}[{w}])) / {policy.cpu_cores:g}", policy.cpu_ratio),
+        "memory": (
+            f"max by ({i})({c.PROCESS_RESIDENT_MEMORY}) / max by ({i})({c.PROCESS_MEMORY_LIMIT})",
+            policy.memory_ratio,
+        ),
+        "request_rate": (f"sum by ({i})(rate({count}[{w}]))", policy.requests_per_second),
+        "response_time": (
+            f"sum by ({i})(rate({c.HTTP_SERVER_DURATION}_sum[{w}])) / sum by ({i})(rate({count}[{w}]))",
+            policy.average_response_seconds,
+        ),
+    }
+    rules: list[Rule] = []
+    for signal, (expr, limit) in values.items():
+        rules.append(
+            {"record": c.RULE_SCALING_UTILISATION, "expr": f"({expr}) / {limit:g}", "labels": {c.LABEL_SIGNAL: signal}}
+        )
+    for signal, (_, limit) in values.items():
+        rules.append(
+            {
+                "alert": c.ALERT_SCALE_OUT,
+                "expr": f"{_sel(c.RULE_SCALING_UTILISATION, **{c.LABEL_SIGNAL: signal})} >= 1",
+                "labels": {c.LABEL_SEVERITY: "medium", c.LABEL_SLO: f"scaling-{signal}"},
+                "annotations": _annotations(
+                    f"{{{{ $labels.{i} }}}}: {signal} at its scale-out threshold ({limit:g})",
+                    f"Scale out: {signal} reached {limit:g} over {w} on this instance.",
+                    policy.runbook_url,
+                    policy.dashboard_url,
+                ),
+            }
+        )
+    return {"name": "scaling", "rules": rules}
+
+
+def rule_files(spec: Spec) -> dict[str, dict[str, Any]]:
+    """File name -> Prometheus rule file content, for everything the spec defines."""
+    events = [s for s in spec.slos if not isinstance(s.indicator, GaugeIndicator)]
+    gauges = [s for s in spec.slos if isinstance(s.indicator, GaugeIndicator)]
+    files: dict[str, dict[str, Any]] = {"slo.rules.yaml": {"groups": [slo_group(s) for s in events]}}
+    if gauges:
+        files["recovery.rules.yaml"] = {"groups": [recovery_group(gauges)]}
+    operations = []
+    if spec.rollback:
+        operations.append(rollback_group(spec.rollback))
+    if spec.scaling is not None:
+        operations.append(scaling_group(spec.scaling))
+    if operations:
+        files["operations.rules.yaml"] = {"groups": operations}
+    return files

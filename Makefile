@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest install install-dev frontend system-tools clean
+.PHONY: run test lint typecheck pytest install install-dev frontend test-frontend system-tools clean bench-telemetry
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,14 @@ frontend:
 	fi
 
 ## test: install dev dependencies, lint, type-check and run every test
-test: install-dev lint typecheck pytest
+test: install-dev lint typecheck test-frontend pytest
+
+## test-frontend: type-check the web UI and run its unit tests (vitest)
+test-frontend:
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd frontend && ( [ -d node_modules ] || npm ci --no-audit --no-fund ) && npm run --silent typecheck && npm test; \
+	elif [ "$$CI" = "true" ]; then echo "npm not found: the web UI cannot be tested"; exit 1; \
+	else echo "npm not found: skipping the web UI's unit tests"; fi
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -49,6 +56,10 @@ typecheck: install-dev
 
 pytest: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## bench-telemetry: throughput and P99 of GET /api/v1/tasks with telemetry fully on vs fully off (uses wrk if installed)
+bench-telemetry: install
+	$(PY) -m bench.telemetry_bench
 
 ## system-tools: Debian packages the tests use (promtool, amtool, chromium); needs root
 system-tools:

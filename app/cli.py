@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from slo.cli import slo_cli
+
 cli = typer.Typer(help="Todo AI Chatbot: a todo list you manage by chatting with it.", no_args_is_help=True)
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,5 +51,77 @@ def serve(
     )
 
 
+@cli.command()
+def mcp(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8001, help="Port to listen on"),
+) -> None:
+    """Serve the MCP task tools alone at /mcp/ (the API then reaches them through MCP_SERVER_URL)."""
+    import uvicorn
+
+    import telemetry
+    from app.core.config import get_settings
+    from app.mcp.app import create_mcp_app
+
+    settings = get_settings()
+    app = create_mcp_app(settings)
+    telemetry.setup(app, settings, service_name=telemetry.conventions.MCP_SERVICE_NAME)
+    # log_config=None: uvicorn's own logging set-up would replace the telemetry pipeline.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
+
+
+@cli.command("fake-gemini")
+def fake_gemini(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8090, help="Port to listen on"),
+    ttft_ms: float | None = typer.Option(None, help="Time to first token [env FAKE_GEMINI_TTFT_MS]"),
+    token_delay_ms: float | None = typer.Option(None, help="Delay per streamed token [env FAKE_GEMINI_TOKEN_DELAY_MS]"),
+    jitter_ms: float | None = typer.Option(None, help="Random extra latency up to this [env FAKE_GEMINI_JITTER_MS]"),
+    error_rate: float | None = typer.Option(None, help="Share of requests that fail, 0-1 [env FAKE_GEMINI_ERROR_RATE]"),
+    error_codes: str | None = typer.Option(
+        None, help="Failure statuses, e.g. 429,500,503 [env FAKE_GEMINI_ERROR_CODES]"
+    ),
+    max_concurrency: int | None = typer.Option(
+        None, help="Answer 429 beyond this many requests in flight, 0 = no cap [env FAKE_GEMINI_MAX_CONCURRENCY]"
+    ),
+    seed: int | None = typer.Option(None, help="Random seed for jitter and failures [env FAKE_GEMINI_SEED]"),
+) -> None:
+    """Serve a Gemini-compatible REST API backed by the offline model, for tests and load tests."""
+    import uvicorn
+
+    from app.agent.fake_gemini import FakeGeminiConfig, create_fake_gemini_app
+
+    config = FakeGeminiConfig.from_env()
+    overrides = {
+        "ttft_ms": ttft_ms,
+        "token_delay_ms": token_delay_ms,
+        "jitter_ms": jitter_ms,
+        "error_rate": error_rate,
+        "max_concurrency": max_concurrency,
+        "seed": seed,
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            setattr(config, name, value)
+    if error_codes is not None:
+        config.error_codes = [int(code) for code in error_codes.split(",") if code.strip()]
+    try:
+        app = create_fake_gemini_app(config)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+
+
+from app.recovery.commands import register as register_recovery_commands  # noqa: E402 - after the core commands
+
+register_recovery_commands(cli)
+cli.add_typer(slo_cli, name="slo")  # the SLO engine's commands
+
+
 def main() -> None:
-    cli()
+    from app.core.config import SettingsError
+
+    try:
+        cli()
+    except SettingsError as err:  # a configuration mistake gets its message, not a traceback
+        raise SystemExit(f"todochat: {err}") from None

@@ -9,9 +9,13 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+import telemetry
+from app.agent.wiring import ChatComponents
 from app.api.errors import install_error_handlers
-from app.api.routes import auth, health, tasks
+from app.api.middleware import install_middleware
+from app.api.routes import auth, chat, conversations, health, slo, tasks
 from app.core.config import Settings, get_settings
+from app.recovery.metrics import install_recovery_collector
 from app.runtime import Runtime
 
 API_PREFIX = "/api/v1"
@@ -21,13 +25,15 @@ DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend" / "ou
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; `settings` defaults to the environment's."""
     settings = settings or get_settings()
+    chat_components = ChatComponents.build(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.from_settings(settings)
         app.state.runtime = runtime
         try:
-            yield
+            async with chat_components.running(runtime):
+                yield
         finally:
             await runtime.close()
 
@@ -38,12 +44,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_middleware(app, settings)
+    telemetry.setup(app, settings)
+    install_recovery_collector(registry=telemetry.exposition.registry())
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth.router)
     api.include_router(tasks.router)
+    api.include_router(chat.router)
+    api.include_router(conversations.router)
     app.include_router(api)
+    slo.install(app)
     app.include_router(health.router)
+    chat_components.mount(app, settings)
 
     frontend = Path(settings.frontend_dir) if settings.frontend_dir else DEFAULT_FRONTEND_DIR
     if frontend.is_dir():

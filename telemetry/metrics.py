@@ -56,7 +56,7 @@ chat_turns_in_flight = Gauge(c.CHAT_TURNS_IN_FLIGHT, "Chat turns being answered.
 chat_active_conversations = Gauge(
     c.CHAT_ACTIVE_CONVERSATIONS,
     "Conversations with a message in the last 24 hours.",
-    multiprocess_mode="max",
+    multiprocess_mode="mostrecent",  # refreshed by whichever worker was scraped last
 )
 
 db_pool_size = Gauge(c.DB_POOL_SIZE, "Configured database pool size.", multiprocess_mode="livesum")
@@ -64,6 +64,10 @@ db_pool_checked_out = Gauge(c.DB_POOL_CHECKED_OUT, "Database connections in use.
 db_pool_overflow = Gauge(c.DB_POOL_OVERFLOW, "Database connections beyond the pool size.", multiprocess_mode="livesum")
 db_pool_wait = Histogram(
     c.DB_POOL_WAIT, "Time spent waiting for a database connection.", buckets=c.TOOL_DURATION_BUCKETS
+)
+
+process_memory_limit = Gauge(
+    c.PROCESS_MEMORY_LIMIT, "Memory available to the process (cgroup limit, else host memory).", multiprocess_mode="max"
 )
 
 rate_limit_rejections = Counter(
@@ -90,4 +94,5 @@ def observe(histogram: Histogram, seconds: float, **labels: str) -> None:
 
 
 def status_class(status_code: int) -> str:
+    """The bounded status label: 2xx, 3xx, 4xx or 5xx (anything malformed counts as 5xx)."""
     return f"{status_code // 100}xx" if 100 <= status_code < 600 else "5xx"

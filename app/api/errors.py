@@ -58,7 +58,11 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(request, exc.status_code, exc.code, exc.message, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 503 and "Retry-After" not in headers:
+        # Every "unavailable" answer tells clients when to come back, whichever dependency is away.
+        headers = {**headers, "Retry-After": "5"}
+    return error_response(request, exc.status_code, exc.code, exc.message, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -85,9 +89,24 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _is_connection_error(exc: DBAPIError) -> bool:
-    text = f"{type(exc.orig).__name__} {exc.orig}".lower()
-    markers = ("connect", "connection", "cannotconnectnow", "shutdown", "terminat", "closed", "refused")
-    return any(marker in text for marker in markers)
+    # SQLAlchemy wraps asyncpg's CannotConnectNowError ("the database system is shutting down") in a generic
+    # asyncpg.Error, so the driver's own exception is found by walking the cause chain. SQLSTATE class 08 is
+    # "connection exception"; 57P01-57P03 are admin/crash shutdown and "cannot connect now".
+    seen: BaseException | None = exc.orig
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, OSError):
+            return True
+        sqlstate = str(getattr(seen, "sqlstate", "") or "")
+        if sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03"}:
+            return True
+        text = f"{type(seen).__name__} {seen}".lower()
+        markers = ("connect", "connection", "shutting down", "starting up", "terminat", "closed", "refused")
+        if any(marker in text for marker in markers):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

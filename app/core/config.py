@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-DEFAULT_SECRET_KEY = "change-me-in-production"  # noqa: S105 - refused outside development
+# Long enough for HS256 (32 bytes) so development runs without key-length warnings; refused in production.
+DEFAULT_SECRET_KEY = "insecure-development-key-change-me-in-production"  # noqa: S105 - refused in production
+MIN_SECRET_KEY_LENGTH = 32
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./todochat.db"
 
 # libpq's sslmode values that ask for TLS, mapped onto what asyncpg's `ssl` argument accepts.
@@ -27,8 +31,9 @@ _POSTGRES_DRIVERS = {
 def normalize_database_url(url: str) -> str:
     """Turn a libpq-style URL (as Neon hands it out) into one SQLAlchemy's async drivers accept.
 
-    `postgres://` and `postgresql://` become `postgresql+asyncpg://`; `sslmode=` becomes asyncpg's `ssl=`;
-    libpq-only parameters asyncpg does not understand (`channel_binding`) are dropped.
+    `postgres://` and `postgresql://` become `postgresql+asyncpg://`; `sslmode=` becomes asyncpg's `ssl=` and
+    `connect_timeout=` its `timeout=`; libpq-only parameters asyncpg does not understand (`channel_binding`) are
+    dropped.
 
     Raises:
         ValueError: the URL cannot be parsed or names an unknown sslmode.
@@ -45,6 +50,8 @@ def normalize_database_url(url: str) -> str:
     query = dict(parsed.query)
     sslmode = query.pop("sslmode", None)
     query.pop("channel_binding", None)
+    if "connect_timeout" in query:
+        query["timeout"] = query.pop("connect_timeout")
     if sslmode is not None:
         if sslmode not in _SSLMODES:
             raise ValueError(f"DATABASE_URL has an unknown sslmode {sslmode!r}")
@@ -81,15 +88,23 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None
-    cors_origins: list[str] = Field(default_factory=list)
+    # NoDecode: the environment gives a comma-separated list, which is not JSON.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(default=100, ge=1)
+    rate_limit_login_per_minute: int = Field(default=10, ge=1)
+    rate_limit_chat_per_minute: int = Field(default=20, ge=1)
+    # None: on everywhere except APP_ENV=test, where suites opt in with rate_limit_enabled=True.
+    rate_limit_enabled: bool | None = None
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    max_json_depth: int = Field(default=32, ge=1)
     frontend_dir: str | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
@@ -107,10 +122,10 @@ class Settings(BaseSettings):
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.app_env == "production":
             secret = self.secret_key.get_secret_value()
-            if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+            if secret == DEFAULT_SECRET_KEY or len(secret) < MIN_SECRET_KEY_LENGTH:
                 raise ValueError(
-                    "SECRET_KEY must be set to a random value of at least 32 characters when "
-                    "APP_ENV=production (make one with: openssl rand -base64 48)"
+                    f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} characters "
+                    "when APP_ENV=production (make one with: openssl rand -base64 48)"
                 )
         return self
 
@@ -123,7 +138,31 @@ class Settings(BaseSettings):
         return self.app_env not in {"development", "test"}
 
 
+class SettingsError(ValueError):
+    """The environment holds settings the service cannot run with; the message says which and why."""
+
+
+def describe(err: ValidationError) -> str:
+    """A person-readable account of invalid settings that never repeats their values (they may be secrets)."""
+    problems = []
+    for error in err.errors(include_input=False, include_url=False):
+        field = ".".join(str(part) for part in error["loc"]).upper()
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{field}: {message}" if field else message)
+    return "The settings are not valid: " + "; ".join(problems)
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings; tests clear the cache or override the dependency."""
-    return Settings()
+    """The process-wide settings; tests clear the cache or override the dependency.
+
+    Raises:
+        SettingsError: a setting is missing or wrong (for example a default SECRET_KEY in production).
+    """
+    try:
+        return Settings()
+    except ValidationError as err:
+        # `from None`: pydantic's own error would print the offending values, secrets included.
+        raise SettingsError(describe(err)) from None
+    except SourceError as err:
+        raise SettingsError(f"The settings are not valid: {err}") from None

@@ -22,10 +22,12 @@ ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a token type name, not a secret
 
 
 def hash_password(password: str) -> str:
+    """The argon2 hash to store for a password."""
     return _hasher.hash(password)
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
+    """Whether the password matches; with no hash it still spends the time of a check, then answers False."""
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
@@ -39,14 +41,20 @@ class AccessClaims:
     expires_at: datetime
 
 
-def create_access_token(settings: Settings, *, user_id: uuid.UUID, session_id: uuid.UUID) -> str:
+def create_access_token(
+    settings: Settings, *, user_id: uuid.UUID, session_id: uuid.UUID, not_after: datetime | None = None
+) -> str:
+    """A signed access token for one login session; it expires after the configured minutes or at `not_after`."""
     now = datetime.now(UTC)
+    expires_at = now + timedelta(minutes=settings.access_token_expire_minutes)
+    if not_after is not None:
+        expires_at = min(expires_at, not_after)
     claims = {
         "sub": str(user_id),
         "sid": str(session_id),
         "typ": ACCESS_TOKEN_TYPE,
         "iat": now,
-        "exp": now + timedelta(minutes=settings.access_token_expire_minutes),
+        "exp": expires_at,
         "jti": secrets.token_hex(8),
     }
     return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=settings.algorithm)
@@ -86,8 +94,10 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
 
 
 def new_refresh_token() -> str:
+    """An opaque random refresh token (only its hash is stored)."""
     return secrets.token_urlsafe(48)
 
 
 def hash_refresh_token(token: str) -> str:
+    """The stored form of a refresh token: high-entropy, so a plain SHA-256 suffices."""
     return hashlib.sha256(token.encode()).hexdigest()

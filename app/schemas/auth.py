@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from app.schemas.common import UtcDateTime
 
 
 class UserCreate(BaseModel):
@@ -33,7 +34,7 @@ class UserPublic(BaseModel):
 
     id: uuid.UUID
     email: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class TokenPair(BaseModel):

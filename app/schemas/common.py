@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes, and clients may send them: every time this service keeps is UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+"""A datetime that is always timezone-aware UTC, so both databases answer `...+00:00`/`Z` alike."""
 
 
 class ErrorDetail(BaseModel):

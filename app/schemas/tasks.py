@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from app.schemas.common import UtcDateTime
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
@@ -22,7 +23,7 @@ class TaskCreate(BaseModel):
 
     title: Title
     description: Description | None = None
-    due_at: datetime | None = None
+    due_at: UtcDateTime | None = None
     priority: int | None = Field(default=None, ge=1, le=5)
     tags: list[Tag] | None = Field(default=None, max_length=20)
 
@@ -35,9 +36,17 @@ class TaskUpdate(BaseModel):
     title: Title | None = None
     description: Description | None = None
     completed: bool | None = None
-    due_at: datetime | None = None
+    due_at: UtcDateTime | None = None
     priority: int | None = Field(default=None, ge=1, le=5)
     tags: list[Tag] | None = Field(default=None, max_length=20)
+
+    @field_validator("title", "completed")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Only an explicit null reaches here: a left-out field keeps its value.
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return value
 
 
 class TaskPublic(BaseModel):
@@ -47,11 +56,11 @@ class TaskPublic(BaseModel):
     title: str
     description: str | None
     completed: bool
-    due_at: datetime | None
+    due_at: UtcDateTime | None
     priority: int | None
     tags: list[str] | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class TaskPage(BaseModel):

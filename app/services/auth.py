@@ -31,7 +31,17 @@ def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def session_ends_at(settings: Settings, session_started_at: datetime) -> datetime:
+    """When a login session ends regardless of refreshes (the absolute session lifetime)."""
+    return _as_utc(session_started_at) + timedelta(hours=settings.session_max_hours)
+
+
 async def register(*, session: AsyncSession, data: UserCreate) -> UserPublic:
+    """Create an account.
+
+    Raises:
+        Conflict: the e-mail address is taken.
+    """
     user = User(email=data.email.lower(), password_hash=security.hash_password(data.password))
     session.add(user)
     try:
@@ -43,6 +53,7 @@ async def register(*, session: AsyncSession, data: UserCreate) -> UserPublic:
 
 
 async def authenticate(*, session: AsyncSession, email: str, password: str) -> User:
+    """The account with these credentials; the same error whether the e-mail or the password is wrong."""
     user = await session.scalar(select(User).where(User.email == email.lower()))
     if not security.verify_password(password, user.password_hash if user else None) or user is None:
         raise Unauthorized("The e-mail address or password is wrong.")
@@ -50,6 +61,11 @@ async def authenticate(*, session: AsyncSession, email: str, password: str) -> U
 
 
 async def get_user(*, session: AsyncSession, user_id: uuid.UUID) -> UserPublic:
+    """The account a token names.
+
+    Raises:
+        Unauthorized: the account has been deleted.
+    """
     user = await session.get(User, user_id)
     if user is None:
         raise Unauthorized("The account for this token no longer exists.")
@@ -65,11 +81,10 @@ async def _issue(
     session_started_at: datetime,
 ) -> IssuedTokens:
     now = datetime.now(UTC)
-    # A refresh token never outlives the absolute session lifetime.
-    expires_at = min(
-        now + timedelta(days=settings.refresh_token_expire_days),
-        session_started_at + timedelta(hours=settings.session_max_hours),
-    )
+    # Neither token outlives the absolute session lifetime.
+    session_end = session_ends_at(settings, session_started_at)
+    expires_at = min(now + timedelta(days=settings.refresh_token_expire_days), session_end)
+    access_expires_at = min(now + timedelta(minutes=settings.access_token_expire_minutes), session_end)
     raw = security.new_refresh_token()
     session.add(
         RefreshToken(
@@ -82,20 +97,32 @@ async def _issue(
     )
     await session.commit()
     return IssuedTokens(
-        access_token=security.create_access_token(settings, user_id=user.id, session_id=family_id),
+        access_token=security.create_access_token(
+            settings, user_id=user.id, session_id=family_id, not_after=access_expires_at
+        ),
         refresh_token=raw,
-        expires_in=settings.access_token_expire_minutes * 60,
+        expires_in=max(int((access_expires_at - now).total_seconds()), 0),
         refresh_expires_at=expires_at,
         user=user,
     )
 
 
 async def login(*, session: AsyncSession, settings: Settings, email: str, password: str) -> IssuedTokens:
+    """Start a login session: a new token family.
+
+    Raises:
+        Unauthorized: wrong e-mail or password.
+    """
     user = await authenticate(session=session, email=email, password=password)
+    return await start_session(session=session, settings=settings, user=UserPublic.model_validate(user))
+
+
+async def start_session(*, session: AsyncSession, settings: Settings, user: UserPublic) -> IssuedTokens:
+    """Begin a login session (a new token family) for a user whose identity is already established."""
     return await _issue(
         session=session,
         settings=settings,
-        user=UserPublic.model_validate(user),
+        user=user,
         family_id=uuid.uuid4(),
         session_started_at=datetime.now(UTC),
     )
@@ -135,6 +162,9 @@ async def refresh(*, session: AsyncSession, settings: Settings, refresh_token: s
     if _as_utc(row.expires_at) <= now:
         await session.rollback()
         raise Unauthorized("The session has expired; sign in again.")
+    if session_ends_at(settings, row.session_started_at) <= now:
+        await session.rollback()
+        raise Unauthorized(f"The session has reached its {settings.session_max_hours}-hour limit; sign in again.")
     user = await get_user(session=session, user_id=row.user_id)
     return await _issue(
         session=session,
@@ -146,6 +176,7 @@ async def refresh(*, session: AsyncSession, settings: Settings, refresh_token: s
 
 
 async def revoke_family(*, session: AsyncSession, family_id: uuid.UUID) -> None:
+    """End a login session: every refresh token of its family stops working."""
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
@@ -168,7 +199,31 @@ async def is_session_active(*, session: AsyncSession, family_id: uuid.UUID) -> b
     return row is not None
 
 
+async def require_active_session(*, session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+    """Check, for an access token that verified, that its login session and its account still exist.
+
+    Raises:
+        Unauthorized: the account was deleted, or the session was signed out, ended by reuse detection, or expired.
+    """
+    active = await session.scalar(
+        select(RefreshToken.id)
+        .where(
+            RefreshToken.family_id == session_id,
+            RefreshToken.user_id == user_id,
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > datetime.now(UTC),
+        )
+        .limit(1)
+    )
+    if active is not None:
+        return
+    if await session.get(User, user_id) is None:
+        raise Unauthorized("The account for this token no longer exists.")
+    raise Unauthorized("This session has ended; sign in again.")
+
+
 async def family_of(*, session: AsyncSession, refresh_token: str) -> uuid.UUID | None:
+    """The login session a refresh token belongs to, whether or not it is still valid."""
     return await session.scalar(
         select(RefreshToken.family_id).where(RefreshToken.token_hash == security.hash_refresh_token(refresh_token))
     )

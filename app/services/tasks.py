@@ -11,6 +11,9 @@ from app.core.errors import NotFound
 from app.db.models import Task
 from app.schemas.tasks import TaskCreate, TaskPage, TaskPublic, TaskStatus, TaskUpdate
 
+# Task ids are 32-bit integers in the database; a larger one cannot exist (and would be a driver error).
+MAX_TASK_ID = 2**31 - 1
+
 
 def _not_found(task_id: int) -> NotFound:
     return NotFound(f"Task {task_id} not found.")
@@ -18,6 +21,8 @@ def _not_found(task_id: int) -> NotFound:
 
 async def _owned(session: AsyncSession, *, user_id: uuid.UUID, task_id: int) -> Task:
     # Another user's task answers exactly like a missing one: its existence is not revealed.
+    if not 1 <= task_id <= MAX_TASK_ID:
+        raise _not_found(task_id)
     task = await session.scalar(select(Task).where(Task.id == task_id, Task.user_id == user_id))
     if task is None:
         raise _not_found(task_id)
@@ -25,6 +30,7 @@ async def _owned(session: AsyncSession, *, user_id: uuid.UUID, task_id: int) -> 
 
 
 async def create_task(*, session: AsyncSession, user_id: uuid.UUID, data: TaskCreate) -> TaskPublic:
+    """Add a task for the user; it is committed when this returns."""
     task = Task(user_id=user_id, **data.model_dump())
     session.add(task)
     await session.commit()
@@ -64,14 +70,22 @@ def _escape_like(text: str) -> str:
 
 
 async def get_task(*, session: AsyncSession, user_id: uuid.UUID, task_id: int) -> TaskPublic:
+    """One of the user's tasks.
+
+    Raises:
+        NotFound: no such task, or it belongs to someone else.
+    """
     return TaskPublic.model_validate(await _owned(session, user_id=user_id, task_id=task_id))
 
 
 async def update_task(*, session: AsyncSession, user_id: uuid.UUID, task_id: int, data: TaskUpdate) -> TaskPublic:
+    """Change the fields set in `data`; the others stay.
+
+    Raises:
+        NotFound: no such task, or it belongs to someone else.
+    """
     task = await _owned(session, user_id=user_id, task_id=task_id)
     for field, value in data.model_dump(exclude_unset=True).items():
-        if field == "title" and value is None:
-            continue
         setattr(task, field, value)
     await session.commit()
     await session.refresh(task)
@@ -79,6 +93,11 @@ async def update_task(*, session: AsyncSession, user_id: uuid.UUID, task_id: int
 
 
 async def delete_task(*, session: AsyncSession, user_id: uuid.UUID, task_id: int) -> TaskPublic:
+    """Delete one of the user's tasks and return what it was.
+
+    Raises:
+        NotFound: no such task, or it belongs to someone else.
+    """
     task = await _owned(session, user_id=user_id, task_id=task_id)
     public = TaskPublic.model_validate(task)
     await session.delete(task)

@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { ApiClient } from "./api";
+import { ApiError } from "./errors";
+import { parseTraceparent } from "./traceparent";
+
+interface Seen {
+  url: string;
+  method: string;
+  headers: Headers;
+  credentials: RequestCredentials | undefined;
+}
+
+/** A scripted fetch: answers in order by URL suffix, records what it was asked. */
+function scripted(routes: Record<string, Array<() => Response>>) {
+  const seen: Seen[] = [];
+  const fetchFn = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = String(input);
+    seen.push({ url, method: init?.method ?? "GET", headers: new Headers(init?.headers), credentials: init?.credentials });
+    const key = Object.keys(routes).find((k) => url.endsWith(k));
+    const next = key ? routes[key].shift() : undefined;
+    if (!next) throw new Error(`unexpected request ${url}`);
+    return next();
+  };
+  return { fetch: fetchFn as typeof fetch, seen };
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) => () =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+const unauthorized = json(401, { error: { code: "unauthorized", message: "expired" } });
+
+describe("ApiClient", () => {
+  it("sends cookies and a traceparent with every request, against the configured base", async () => {
+    const { fetch, seen } = scripted({ "/api/v1/auth/me": [json(200, { id: "u1", email: "a@b.c" })] });
+    const api = new ApiClient({ base: "https://api.example.com", fetch });
+    expect(await api.me()).toEqual({ id: "u1", email: "a@b.c" });
+    expect(seen[0].url).toBe("https://api.example.com/api/v1/auth/me");
+    expect(seen[0].credentials).toBe("include");
+    expect(parseTraceparent(seen[0].headers.get("traceparent") ?? "")).not.toBeNull();
+  });
+
+  it("refreshes once on 401 and retries the request in the same trace", async () => {
+    const { fetch, seen } = scripted({
+      "/api/v1/tasks?status=all&limit=200": [unauthorized, json(200, { items: [], total: 0, limit: 200, offset: 0 })],
+      "/api/v1/auth/refresh": [json(200, {})],
+    });
+    let signedOut = 0;
+    const api = new ApiClient({ base: "", fetch, onSignedOut: () => signedOut++ });
+    expect((await api.listTasks()).total).toBe(0);
+    expect(seen.map((s) => s.url)).toEqual([
+      "/api/v1/tasks?status=all&limit=200",
+      "/api/v1/auth/refresh",
+      "/api/v1/tasks?status=all&limit=200",
+    ]);
+    const first = parseTraceparent(seen[0].headers.get("traceparent")!)!;
+    const retry = parseTraceparent(seen[2].headers.get("traceparent")!)!;
+    expect(retry.traceId).toBe(first.traceId);
+    expect(retry.spanId).not.toBe(first.spanId);
+    expect(signedOut).toBe(0);
+  });
+
+  it("signs out when the refresh fails, without retrying again", async () => {
+    const { fetch, seen } = scripted({
+      "/api/v1/auth/me": [unauthorized],
+      "/api/v1/auth/refresh": [unauthorized],
+    });
+    let signedOut = 0;
+    const api = new ApiClient({ base: "", fetch, onSignedOut: () => signedOut++ });
+    const err = await api.me().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).kind).toBe("unauthorized");
+    expect(seen).toHaveLength(2);
+    expect(signedOut).toBe(1);
+  });
+
+  it("shares one refresh between requests that fail together", async () => {
+    const { fetch, seen } = scripted({
+      "/api/v1/auth/me": [unauthorized, json(200, { id: "u", email: "e" })],
+      "/api/v1/conversations": [unauthorized, json(200, { items: [] })],
+      "/api/v1/auth/refresh": [json(200, {})],
+    });
+    const api = new ApiClient({ base: "", fetch });
+    await Promise.all([api.me(), api.conversations()]);
+    expect(seen.filter((s) => s.url.endsWith("/refresh"))).toHaveLength(1);
+  });
+
+  it("does not refresh when signing in fails", async () => {
+    const { fetch, seen } = scripted({ "/api/v1/auth/login": [unauthorized] });
+    const api = new ApiClient({ base: "", fetch });
+    await expect(api.login("a@b.c", "wrong")).rejects.toMatchObject({ kind: "unauthorized" });
+    expect(seen).toHaveLength(1);
+  });
+
+  it("turns a 429 into a rate-limited error with its wait", async () => {
+    const { fetch } = scripted({
+      "/api/v1/chat": [json(429, { error: { code: "rate_limited", message: "x" } }, { "retry-after": "7" })],
+    });
+    const api = new ApiClient({ base: "", fetch });
+    await expect(api.chat("hi")).rejects.toMatchObject({ kind: "rate_limited", retryAfterSeconds: 7 });
+  });
+
+  it("turns a failed connection into a network error", async () => {
+    const api = new ApiClient({
+      base: "",
+      fetch: (async () => {
+        throw new TypeError("Failed to fetch");
+      }) as typeof fetch,
+    });
+    await expect(api.me()).rejects.toMatchObject({ kind: "network" });
+  });
+
+  it("streams chat events from the SSE body", async () => {
+    const sse = [
+      'event: delta\ndata: {"text":"Added "}\n\n',
+      'event: tool_call\ndata: {"name":"add_task","arguments":{"title":"buy milk"},"result":{"task_id":1,"status":"created","title":"buy milk"}}\n\n',
+      'event: done\ndata: {"conversation_id":"c1","response":"Added buy milk.","tool_calls":[]}\n\n',
+    ].join("");
+    const { fetch, seen } = scripted({
+      "/api/v1/chat/stream": [() => new Response(sse, { status: 200, headers: { "content-type": "text/event-stream" } })],
+    });
+    const api = new ApiClient({ base: "", fetch });
+    const types = [];
+    for await (const e of api.chatStream("add a task to buy milk", "c0")) types.push(e.type);
+    expect(types).toEqual(["delta", "tool_call", "done"]);
+    expect(seen[0].headers.get("accept")).toBe("text/event-stream");
+    expect(seen[0].method).toBe("POST");
+  });
+});

@@ -116,6 +116,7 @@ from app.recovery.commands import register as register_recovery_commands  # noqa
 
 register_recovery_commands(cli)
 cli.add_typer(slo_cli, name="slo")  # the SLO engine's commands
+cli.add_typer(__import__("loadtests.cli").cli.loadtest_cli, name="loadtest")  # load tests and the performance gate
 
 
 def main() -> None:

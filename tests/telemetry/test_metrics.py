@@ -1,0 +1,103 @@
+"""GET /metrics after real traffic: every metric present with sane values, exemplars, and promtool is content."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import httpx
+import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+
+from telemetry import conventions as c
+from tests.conftest import signup
+
+OPENMETRICS = "application/openmetrics-text; version=1.0.0"
+
+
+async def make_traffic(client: httpx.AsyncClient) -> None:
+    headers = await signup(client)
+    created = await client.post("/api/v1/tasks", headers=headers, json={"title": "water the plants"})
+    assert created.status_code == 201
+    task_id = created.json()["id"]
+    assert (await client.get(f"/api/v1/tasks/{task_id}", headers=headers)).status_code == 200
+    assert (await client.get("/api/v1/tasks/987654321", headers=headers)).status_code == 404
+    assert (await client.get("/no/such/page/42")).status_code == 404
+    chat = await client.post("/api/v1/chat", headers=headers, json={"message": "add a task to call mum"}, timeout=60)
+    assert chat.status_code == 200, chat.text
+
+
+def samples(text: str) -> dict[str, list[Sample]]:
+    by_name: dict[str, list[Sample]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            by_name.setdefault(sample.name, []).append(sample)
+    return by_name
+
+
+def total(found: dict[str, list[Sample]], name: str, **labels: str) -> float:
+    matching = [s for s in found.get(name, []) if all(s.labels.get(k) == v for k, v in labels.items())]
+    assert matching, f"no {name} sample with {labels}"
+    return sum(s.value for s in matching)
+
+
+async def test_metrics_after_traffic_cover_http_chat_tools_database_and_process(client: httpx.AsyncClient) -> None:
+    await make_traffic(client)
+    response = await client.get("/metrics", headers={"Accept": OPENMETRICS})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/openmetrics-text")
+    found = samples(response.text)
+
+    http = f"{c.HTTP_SERVER_DURATION}_count"
+    assert total(found, http, http_route="/api/v1/tasks/{task_id}", http_status_class="2xx") >= 1
+    assert total(found, http, http_route="/api/v1/tasks/{task_id}", http_status_class="4xx") >= 1
+    assert total(found, http, http_route=c.ROUTE_UNMATCHED, http_status_class="4xx") >= 1
+    assert total(found, http, http_route="/api/v1/chat", http_request_method="POST") >= 1
+    routes = {s.labels[c.LABEL_ROUTE] for s in found[http]}
+    assert not any(any(ch.isdigit() for ch in route.replace("/api/v1", "")) for route in routes), routes
+    buckets = found[f"{c.HTTP_SERVER_DURATION}_bucket"]
+    exemplars = [s.exemplar for s in buckets if s.exemplar is not None]
+    assert exemplars, "latency buckets carry trace-id exemplars"
+    assert all(len(e.labels["trace_id"]) == 32 for e in exemplars)
+    assert total(found, c.HTTP_SERVER_ACTIVE_REQUESTS) >= 1  # this scrape is in flight
+
+    assert total(found, f"{c.GEN_AI_OPERATION_DURATION}_count", gen_ai_operation_name="chat") >= 2
+    assert total(found, f"{c.GEN_AI_TOKEN_USAGE}_sum", gen_ai_token_type="input") > 0
+    assert total(found, f"{c.GEN_AI_TOKEN_USAGE}_sum", gen_ai_token_type="output") > 0
+    assert total(found, f"{c.TOOL_CALL_DURATION}_count", gen_ai_tool_name="add_task", outcome="ok") >= 1
+    assert total(found, f"{c.MCP_SERVER_OPERATION_DURATION}_count", gen_ai_tool_name="add_task") >= 1
+    assert total(found, c.CHAT_MESSAGES, role="user") >= 1
+    assert total(found, c.CHAT_MESSAGES, role="assistant") >= 1
+    assert total(found, f"{c.CHAT_TURN_DURATION}_count") >= 1
+    assert total(found, c.CHAT_TURNS_IN_FLIGHT) == 0
+    assert total(found, c.CHAT_ACTIVE_CONVERSATIONS) >= 1
+
+    assert total(found, c.DB_POOL_SIZE) >= 1
+    assert total(found, c.DB_POOL_CHECKED_OUT) >= 0
+    assert total(found, c.DB_POOL_OVERFLOW) >= 0
+    assert total(found, f"{c.DB_POOL_WAIT}_count") >= 1
+
+    assert total(found, c.PROCESS_CPU) > 0
+    assert total(found, c.PROCESS_RESIDENT_MEMORY) > 10_000_000
+    assert total(found, c.PROCESS_MEMORY_LIMIT) >= total(found, c.PROCESS_RESIDENT_MEMORY)
+
+
+async def test_metrics_without_an_openmetrics_accept_header_are_the_prometheus_text_format(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert f"# TYPE {c.HTTP_SERVER_DURATION} histogram" in response.text
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed (make system-tools)")
+async def test_promtool_finds_nothing_to_complain_about_in_the_exposition(client: httpx.AsyncClient) -> None:
+    await make_traffic(client)
+    text = (await client.get("/metrics")).text
+    result = subprocess.run(
+        ["promtool", "check", "metrics"], input=text.encode(), capture_output=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr).decode()
+    assert not (result.stdout + result.stderr).strip(), (result.stdout + result.stderr).decode()

@@ -1,0 +1,146 @@
+"""A circuit breaker for calls to a dependency (the model API, the MCP server).
+
+After `failure_threshold` consecutive failures the circuit opens: calls fail at once with `CircuitOpen`
+(a 503 with Retry-After) instead of waiting on a dependency that is down and piling up retries. After
+`reset_seconds` one trial call is let through (half-open); its success closes the circuit, its failure
+opens it again. The state is per process, which is what matters: each process protects its own workers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import TypeVar
+
+import structlog
+from prometheus_client import Gauge
+
+from app.core.errors import ServiceUnavailable
+from telemetry import conventions as c
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+circuit_breaker_open = Gauge(
+    c.CIRCUIT_BREAKER_STATE,
+    "1 while the circuit breaker in front of a dependency is open.",
+    [c.LABEL_CHECK],
+    multiprocess_mode="max",
+)
+
+
+class CircuitState(StrEnum):
+    closed = "closed"
+    open = "open"
+    half_open = "half_open"
+
+
+class CircuitOpen(ServiceUnavailable):
+    """The dependency failed repeatedly; calls are refused until the breaker's reset time has passed."""
+
+    code = "dependency_unavailable"
+
+    def __init__(self, name: str, retry_after: float) -> None:
+        seconds = max(math.ceil(retry_after), 1)
+        super().__init__(
+            f"{name} is failing; not calling it again for {seconds} seconds.",
+            headers={"Retry-After": str(seconds)},
+        )
+        self.name = name
+        self.retry_after = seconds
+
+
+class CircuitBreaker:
+    """Counts consecutive failures of one dependency and short-circuits calls while it is down."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        failure_threshold: int = 5,
+        reset_seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if failure_threshold < 1 or reset_seconds <= 0:
+            raise ValueError("failure_threshold must be >= 1 and reset_seconds > 0")
+        self.name = name
+        self.failure_threshold = failure_threshold
+        self.reset_seconds = reset_seconds
+        self._clock = clock
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial_in_flight = False
+        circuit_breaker_open.labels(name).set(0)
+
+    @property
+    def state(self) -> CircuitState:
+        """Closed, open, or half-open (the reset time has passed and a trial call may go)."""
+        if self._opened_at is None:
+            return CircuitState.closed
+        if self._clock() - self._opened_at >= self.reset_seconds:
+            return CircuitState.half_open
+        return CircuitState.open
+
+    def before_call(self) -> None:
+        """Call before each attempt.
+
+        Raises:
+            CircuitOpen: the circuit is open, or half-open with its one trial call already under way.
+        """
+        state = self.state
+        if state is CircuitState.closed:
+            return
+        if state is CircuitState.half_open and not self._trial_in_flight:
+            self._trial_in_flight = True
+            return
+        assert self._opened_at is not None
+        raise CircuitOpen(self.name, self.reset_seconds - (self._clock() - self._opened_at))
+
+    def record_success(self) -> None:
+        """The attempt succeeded: close the circuit."""
+        if self._opened_at is not None:
+            log.info("circuit_closed", dependency=self.name)
+        self._failures = 0
+        self._opened_at = None
+        self._trial_in_flight = False
+        circuit_breaker_open.labels(self.name).set(0)
+
+    def record_failure(self) -> None:
+        """The attempt failed: open the circuit after enough failures in a row, or after a failed trial."""
+        self._failures += 1
+        trial_failed = self._trial_in_flight
+        self._trial_in_flight = False
+        if trial_failed or self._failures >= self.failure_threshold:
+            if self._opened_at is None or trial_failed:
+                log.warning("circuit_opened", dependency=self.name, failures=self._failures)
+            self._opened_at = self._clock()
+            circuit_breaker_open.labels(self.name).set(1)
+
+    async def call(
+        self,
+        func: Callable[[], Awaitable[T]],
+        *,
+        is_failure: Callable[[BaseException], bool] = lambda _: True,
+    ) -> T:
+        """Run `func` through the breaker; exceptions for which `is_failure` is False do not count.
+
+        Raises:
+            CircuitOpen: without calling `func`, while the circuit is open.
+        """
+        self.before_call()
+        try:
+            result = await func()
+        except Exception as err:
+            if is_failure(err):
+                self.record_failure()
+            else:
+                self.record_success()
+            raise
+        except BaseException:
+            # Cancelled mid-call: no verdict, but the trial slot must not stay taken forever.
+            self._trial_in_flight = False
+            raise
+        self.record_success()
+        return result

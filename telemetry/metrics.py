@@ -77,6 +77,12 @@ rate_limit_backend_errors = Counter(
     c.RATE_LIMIT_BACKEND_ERRORS.removesuffix("_total"),
     "Rate-limit checks that could not reach their store and let the request through.",
 )
+circuit_breaker_open = Gauge(
+    c.CIRCUIT_BREAKER_STATE,
+    "1 while the circuit breaker in front of a dependency is open.",
+    [c.LABEL_CHECK],
+    multiprocess_mode="max",
+)
 
 
 def trace_exemplar() -> dict[str, str] | None:

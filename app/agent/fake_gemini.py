@@ -26,6 +26,8 @@ from app.agent.offline import respond, words
 from app.agent.types import Content, FunctionCall, FunctionResponse, ModelChunk, ModelRequest, Part, ToolSpec
 
 _STATUS_NAMES = {400: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+# Gemini has no finish reason of its own for function calls: a round that ends in calls finishes with STOP.
+_GEMINI_FINISH_REASONS = {"stop": "STOP", "tool_call": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
 
 
 @dataclass
@@ -117,7 +119,7 @@ def _response_json(model: str, parts: list[dict[str, Any]], chunk: ModelChunk | 
     candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
     body: dict[str, Any] = {"candidates": [candidate], "modelVersion": model, "responseId": uuid.uuid4().hex}
     if chunk is not None:
-        candidate["finishReason"] = chunk.finish_reason or "STOP"
+        candidate["finishReason"] = _GEMINI_FINISH_REASONS.get((chunk.finish_reason or "stop").lower(), "OTHER")
         body["usageMetadata"] = {
             "promptTokenCount": chunk.input_tokens or 0,
             "candidatesTokenCount": chunk.output_tokens or 0,

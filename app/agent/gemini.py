@@ -11,11 +11,17 @@ from google.genai import errors as genai_errors
 from google.genai import types as gt
 
 from app.agent.types import Content, FunctionCall, ModelChunk, ModelRequest, ModelUnavailable, Part
+from app.core.circuit import CircuitBreaker, CircuitOpen
 from app.core.config import Settings
 from telemetry.conventions import PROVIDER_GEMINI
 
 RETRY_STATUS_CODES = [429, 500, 502, 503, 504]
 UNAVAILABLE = "The assistant's language model is unavailable right now; your message was saved, so try again shortly."
+# Five calls in a row that failed even after google-genai's own retries mean Gemini is down, not flaky: stop
+# sending it traffic (and stop holding workers on its timeouts) for 30 seconds, then let one trial through.
+CIRCUIT_FAILURE_THRESHOLD = 5
+CIRCUIT_RESET_SECONDS = 30.0
+CIRCUIT_NAME = "gemini"
 
 
 def _to_part(part: Part) -> gt.Part:
@@ -64,14 +70,28 @@ def _error_type(err: Exception) -> str:
     return type(err).__name__
 
 
+def is_outage(err: BaseException) -> bool:
+    """Whether an error says Gemini is down (transport failure, 429 or 5xx), not that our request was wrong."""
+    if isinstance(err, genai_errors.APIError):
+        return err.code == 429 or err.code >= 500
+    return isinstance(err, httpx2.RequestError)
+
+
+def _unavailable(err: CircuitOpen) -> ModelUnavailable:
+    return ModelUnavailable(UNAVAILABLE, error_type="circuit_open", retry_after=err.retry_after)
+
+
 class GeminiModel:
-    """Gemini's generateContent (or its streaming form) with retries on 429/5xx and a per-call timeout."""
+    """Gemini's generateContent (or its streaming form) with retries on 429/5xx, a per-call timeout and a breaker."""
 
     provider = PROVIDER_GEMINI
 
     def __init__(self, settings: Settings) -> None:
         assert settings.gemini_api_key is not None
         self.model = settings.gemini_model
+        self.breaker = CircuitBreaker(
+            CIRCUIT_NAME, failure_threshold=CIRCUIT_FAILURE_THRESHOLD, reset_seconds=CIRCUIT_RESET_SECONDS
+        )
         options = gt.HttpOptions(
             base_url=settings.gemini_base_url,
             timeout=int(settings.gemini_timeout_seconds * 1000),
@@ -102,12 +122,17 @@ class GeminiModel:
         """The whole answer at once.
 
         Raises:
-            ModelUnavailable: Gemini failed or timed out after the configured attempts.
+            ModelUnavailable: Gemini failed or timed out after the configured attempts, or its circuit is open.
         """
         try:
-            response = await self._client.aio.models.generate_content(
-                model=self.model, contents=self._contents(request), config=self._config(request)
+            response = await self.breaker.call(
+                lambda: self._client.aio.models.generate_content(
+                    model=self.model, contents=self._contents(request), config=self._config(request)
+                ),
+                is_failure=is_outage,
             )
+        except CircuitOpen as err:
+            raise _unavailable(err) from err
         except (genai_errors.APIError, httpx2.HTTPError) as err:
             raise ModelUnavailable(UNAVAILABLE, error_type=_error_type(err)) from err
         return _from_response(response)
@@ -116,8 +141,13 @@ class GeminiModel:
         """The answer as Gemini streams it.
 
         Raises:
-            ModelUnavailable: Gemini failed or timed out (before or during the stream).
+            ModelUnavailable: Gemini failed or timed out (before or during the stream), or its circuit is open.
         """
+        try:
+            self.breaker.before_call()
+        except CircuitOpen as err:
+            raise _unavailable(err) from err
+        verdict = False
         try:
             stream = await self._client.aio.models.generate_content_stream(
                 model=self.model, contents=self._contents(request), config=self._config(request)
@@ -125,7 +155,19 @@ class GeminiModel:
             async for response in stream:
                 yield _from_response(response)
         except (genai_errors.APIError, httpx2.HTTPError) as err:
+            verdict = True
+            if is_outage(err):
+                self.breaker.record_failure()
+            else:
+                self.breaker.record_success()
             raise ModelUnavailable(UNAVAILABLE, error_type=_error_type(err)) from err
+        else:
+            verdict = True
+            self.breaker.record_success()
+        finally:
+            if not verdict:
+                # Abandoned mid-stream (the reader left) or an unexpected error: no verdict on Gemini's health.
+                self.breaker.release_trial()
 
     async def aclose(self) -> None:
         """Release the HTTP connections."""

@@ -34,12 +34,18 @@ def _split_turn(contents: list[Content]) -> tuple[str, str | None, list[Function
     return "", None, responses
 
 
+# The OpenTelemetry GenAI conventions' finish reasons: a round that hands over to tools did not simply stop.
+FINISH_TOOL_CALL = "tool_call"
+FINISH_STOP = "stop"
+
+
 def _call(name: str, args: dict[str, Any], step: int) -> ModelChunk:
-    return ModelChunk(calls=[FunctionCall(name=name, args=args, id=f"call_{step}_{name}")], finish_reason="STOP")
+    call = FunctionCall(name=name, args=args, id=f"call_{step}_{name}")
+    return ModelChunk(calls=[call], finish_reason=FINISH_TOOL_CALL)
 
 
 def _say(text: str) -> ModelChunk:
-    return ModelChunk(text=text, finish_reason="STOP")
+    return ModelChunk(text=text, finish_reason=FINISH_STOP)
 
 
 def _error_text(response: dict[str, Any]) -> str | None:

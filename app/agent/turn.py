@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
-from functools import partial
+
+import structlog
 
 from app.agent.loop import Emit, run_agent
 from app.agent.types import ChatModel, Content, model_text, user_text
-from app.mcp.client import connect_tools
+from app.core.circuit import CircuitBreaker, CircuitOpen
+from app.core.errors import ToolsUnavailable
+from app.mcp.client import TOOLS_UNAVAILABLE, McpTools, connect_tools
+from app.mcp.internal import agent_headers
 from app.runtime import Runtime
 from app.schemas.chat import ChatResponse, MessagePublic, ToolCall
 from app.services import conversations
 from telemetry import conventions as c
 from telemetry.metrics import chat_messages, chat_turn_duration, chat_turns, chat_turns_in_flight, observe
 
+log = structlog.get_logger(__name__)
 MODEL_KEY = "chat_model"
+MCP_BREAKER_KEY = "mcp_breaker"
+MCP_CIRCUIT_NAME = "mcp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +44,50 @@ class TurnInput:
 def chat_model(runtime: Runtime) -> ChatModel:
     model: ChatModel = runtime.extras[MODEL_KEY]
     return model
+
+
+def mcp_breaker(runtime: Runtime) -> CircuitBreaker:
+    """The process's breaker in front of the MCP server (one per process, shared by every turn)."""
+    breaker = runtime.extras.get(MCP_BREAKER_KEY)
+    if breaker is None:
+        breaker = runtime.extras[MCP_BREAKER_KEY] = CircuitBreaker(MCP_CIRCUIT_NAME)
+    assert isinstance(breaker, CircuitBreaker)
+    return breaker
+
+
+@asynccontextmanager
+async def _guarded_tools(runtime: Runtime, turn: TurnInput) -> AsyncIterator[McpTools]:
+    """The turn's MCP connection behind the breaker: only an unreachable MCP server counts as a failure."""
+    breaker = mcp_breaker(runtime)
+    try:
+        breaker.before_call()
+    except CircuitOpen as err:
+        raise ToolsUnavailable(TOOLS_UNAVAILABLE, headers={"Retry-After": str(err.retry_after)}) from err
+    verdict = False
+    try:
+        async with connect_tools(
+            turn.mcp_url,
+            turn.token,
+            partition=str(turn.user_id),
+            timeout_seconds=runtime.settings.gemini_timeout_seconds,
+            headers=agent_headers(runtime.settings, turn.token),
+        ) as tools:
+            yield tools
+    except ToolsUnavailable:
+        verdict = True
+        breaker.record_failure()
+        raise
+    except Exception:
+        # Anything else (the model failing mid-turn, say) says nothing against the MCP server, which answered.
+        verdict = True
+        breaker.record_success()
+        raise
+    else:
+        verdict = True
+        breaker.record_success()
+    finally:
+        if not verdict:
+            breaker.release_trial()
 
 
 def _history(messages: list[MessagePublic]) -> list[Content]:
@@ -70,6 +123,13 @@ async def run_turn(
         LLMUnavailable: the model could not answer; the person's message stays stored.
         ToolsUnavailable: the MCP server could not be reached.
     """
+    with structlog.contextvars.bound_contextvars(conversation_id=str(conversation_id)):
+        return await _run_turn(runtime, turn, conversation_id, history, emit)
+
+
+async def _run_turn(
+    runtime: Runtime, turn: TurnInput, conversation_id: uuid.UUID, history: list[Content], emit: Emit | None
+) -> ChatResponse:
     settings = runtime.settings
     started = time.perf_counter()
     outcome = "error"
@@ -77,7 +137,7 @@ async def run_turn(
     try:
         result = await run_agent(
             model=chat_model(runtime),
-            tools=partial(connect_tools, turn.mcp_url, turn.token, timeout_seconds=settings.gemini_timeout_seconds),
+            tools=lambda: _guarded_tools(runtime, turn),
             history=history,
             message=turn.message,
             conversation_id=conversation_id,
@@ -97,6 +157,8 @@ async def run_turn(
         outcome = "ok"
         return ChatResponse(conversation_id=conversation_id, response=result.response, tool_calls=calls)
     finally:
+        elapsed = time.perf_counter() - started
         chat_turns_in_flight.dec()
         chat_turns.labels(**{c.LABEL_OUTCOME: outcome}).inc()
-        observe(chat_turn_duration, time.perf_counter() - started, **{c.LABEL_OUTCOME: outcome})
+        observe(chat_turn_duration, elapsed, **{c.LABEL_OUTCOME: outcome})
+        log.info("chat_turn", outcome=outcome, duration_ms=round(elapsed * 1000, 1), streamed=emit is not None)

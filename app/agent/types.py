@@ -112,6 +112,6 @@ class ChatModel(Protocol):
 class ModelUnavailable(LLMUnavailable):
     """The model could not answer (after retries); `error_type` is a short bounded name for telemetry."""
 
-    def __init__(self, message: str, *, error_type: str) -> None:
-        super().__init__(message, headers={"Retry-After": "5"})
+    def __init__(self, message: str, *, error_type: str, retry_after: int = 5) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
         self.error_type = error_type

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from mcp.server.mcpserver import MCPServer
 
 from app.agent.factory import build_model, close_model
-from app.agent.turn import MODEL_KEY
+from app.agent.turn import MODEL_KEY, mcp_breaker
 from app.core.config import Settings
 from app.mcp.app import MCP_PATH, RuntimeHolder
 from app.mcp.server import build_mcp_server, streamable_http_app
@@ -53,6 +53,7 @@ class ChatComponents:
         self.holder.runtime = runtime
         model = build_model(runtime.settings)
         runtime.extras[MODEL_KEY] = model
+        mcp_breaker(runtime)  # created up front so its gauge reads 0 (closed) from the first scrape
         if runtime.settings.mcp_server_url:
             runtime.extras.setdefault("readiness_checks", {})["mcp"] = check_mcp
         async with AsyncExitStack() as stack:

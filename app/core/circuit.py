@@ -15,20 +15,12 @@ from enum import StrEnum
 from typing import TypeVar
 
 import structlog
-from prometheus_client import Gauge
 
 from app.core.errors import ServiceUnavailable
-from telemetry import conventions as c
+from telemetry.metrics import circuit_breaker_open
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-
-circuit_breaker_open = Gauge(
-    c.CIRCUIT_BREAKER_STATE,
-    "1 while the circuit breaker in front of a dependency is open.",
-    [c.LABEL_CHECK],
-    multiprocess_mode="max",
-)
 
 
 class CircuitState(StrEnum):
@@ -107,6 +99,10 @@ class CircuitBreaker:
         self._trial_in_flight = False
         circuit_breaker_open.labels(self.name).set(0)
 
+    def release_trial(self) -> None:
+        """The attempt ended without a verdict (cancelled, abandoned): free the half-open trial slot."""
+        self._trial_in_flight = False
+
     def record_failure(self) -> None:
         """The attempt failed: open the circuit after enough failures in a row, or after a failed trial."""
         self._failures += 1
@@ -140,7 +136,7 @@ class CircuitBreaker:
             raise
         except BaseException:
             # Cancelled mid-call: no verdict, but the trial slot must not stay taken forever.
-            self._trial_in_flight = False
+            self.release_trial()
             raise
         self.record_success()
         return result

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from starlette.applications import Starlette
+from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from app.api.middleware import install_middleware
+from app.api.routes.health import ready
 from app.core.config import Settings, get_settings
 from app.mcp.server import build_mcp_server, streamable_http_app
 from app.runtime import Runtime
@@ -33,15 +35,15 @@ async def _health(_: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_mcp_app(settings: Settings | None = None) -> Starlette:
-    """The standalone MCP server: tools at /mcp/, liveness at /health."""
+def create_mcp_app(settings: Settings | None = None) -> FastAPI:
+    """The standalone MCP server: tools at /mcp/, /health and /health/ready, behind the API's hardening middleware."""
     settings = settings or get_settings()
     holder = RuntimeHolder()
     server = build_mcp_server(holder)
     mcp_http = streamable_http_app(server, settings)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         holder.runtime = Runtime.from_settings(settings)
         app.state.runtime = holder.runtime
         try:
@@ -50,7 +52,14 @@ def create_mcp_app(settings: Settings | None = None) -> Starlette:
         finally:
             await holder.runtime.close()
 
-    return Starlette(
-        routes=[Route("/health", _health), Mount(MCP_PATH, app=mcp_http)],
+    # A FastAPI app only so the API's middleware installs as is; it serves no OpenAPI schema or docs.
+    app = FastAPI(
+        routes=[Route("/health", _health), Route("/health/ready", ready), Mount(MCP_PATH, app=mcp_http)],
         lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
+    # Same rate limits, body and depth limits and security headers as the API: this process faces clients too.
+    install_middleware(app, settings)
+    return app

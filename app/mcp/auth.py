@@ -11,12 +11,13 @@ from mcp.server.auth.provider import AccessToken
 from app.core.errors import AppError, Unauthorized
 from app.core.security import decode_access_token
 from app.runtime import Runtime
+from app.services.auth import require_active_session
 
 MCP_CLIENT_ID = "todochat"
 
 
 class AccessTokenVerifier:
-    """Accepts the API's own access tokens (same secret, same revocations); anything else is refused."""
+    """Accepts the API's own access tokens while their session and account last; anything else is refused."""
 
     def __init__(self, runtime: Callable[[], Runtime]) -> None:
         self._runtime = runtime
@@ -29,6 +30,14 @@ class AccessTokenVerifier:
         except Unauthorized:
             return None
         if await runtime.revocations.is_revoked(claims.session_id):
+            return None
+        # As for the REST API, the database has the last word: the revocation store is per process without
+        # Redis (a standalone MCP server never hears of the API's sign-outs), and it knows nothing of deleted
+        # accounts.
+        try:
+            async with runtime.sessions() as session:
+                await require_active_session(session=session, user_id=claims.user_id, session_id=claims.session_id)
+        except Unauthorized:
             return None
         return AccessToken(
             token=token,

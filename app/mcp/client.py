@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -11,15 +12,34 @@ from typing import Any
 
 import httpx2
 from mcp import Client
+from mcp.client.caching import CacheConfig, InMemoryResponseCacheStore
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, TextContent
+from mcp_types import CallToolResult, DiscoverResult, TextContent
 
 from app.agent.types import ToolSpec
-from app.core.errors import ToolsUnavailable
+from app.core.errors import ToolsUnavailable, Unauthorized
 
 _SDK_PREFIX = re.compile(r"^Error executing tool \w+: ")
 TOOLS_UNAVAILABLE = "Your task list is unreachable right now; your message was saved, so try again shortly."
+
+# Every turn opens a fresh stateless connection, which would cost a `server/discover` probe and a `tools/list`
+# before the first tool call. Both answers only change when the MCP server is redeployed, so this process keeps
+# them: the probe result per server URL for a minute, the tool list in the SDK's response cache for as long as
+# the server's cache hint allows. Entries are partitioned by the verified user; only results the server marks
+# "public" (the tool list, the same for everyone) are served across users.
+DISCOVERY_TTL_SECONDS = 60.0
+_responses = InMemoryResponseCacheStore(max_entries=4096)
+
+
+@dataclass(frozen=True, slots=True)
+class _Discovery:
+    result: DiscoverResult
+    version: str
+    expires_at: float
+
+
+_discoveries: dict[str, _Discovery] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +65,50 @@ def _outcome(result: CallToolResult) -> ToolOutcome:
     return ToolOutcome(result=parsed if isinstance(parsed, dict) else {"result": text}, is_error=False)
 
 
+class _HttpRefusals:
+    """Remembers the last HTTP status that refused a request outright (auth, limits, server errors).
+
+    The MCP transport turns such answers into a generic JSON-RPC error, which would otherwise read like a
+    tool-level mistake the model can correct. 400 and 404 are left out: they carry the server's JSON-RPC errors.
+    """
+
+    def __init__(self) -> None:
+        self.status: int | None = None
+
+    async def observe(self, response: httpx2.Response) -> None:
+        if response.status_code >= 400 and response.status_code not in (400, 404):
+            self.status = response.status_code
+
+    def raise_if_refused(self, err: MCPError) -> None:
+        """Raises the error an HTTP-level refusal of the last request stands for, if there was one."""
+        status, self.status = self.status, None
+        if status == 401:
+            raise Unauthorized("Your session ended while the assistant was working; sign in again.") from err
+        if status is not None:
+            raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
+
+
 class McpTools:
     """One user's connection to the task tools for the length of a chat turn."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, refusals: _HttpRefusals | None = None) -> None:
         self._client = client
+        self._refusals = refusals or _HttpRefusals()
 
     async def list_tools(self) -> list[ToolSpec]:
-        """The server's tools as the model sees them."""
+        """The server's tools as the model sees them.
+
+        Raises:
+            ToolsUnavailable: the MCP server could not be reached or refused the request.
+            Unauthorized: the MCP server no longer accepts the user's token.
+        """
+        self._refusals.status = None
         try:
             listing = await self._client.list_tools()
-        except (MCPError, httpx2.HTTPError) as err:
+        except MCPError as err:
+            self._refusals.raise_if_refused(err)
+            raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
+        except httpx2.HTTPError as err:
             raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
         return [
             ToolSpec(name=t.name, description=t.description or "", parameters=t.input_schema) for t in listing.tools
@@ -65,11 +118,14 @@ class McpTools:
         """Call one tool; a tool-level failure comes back as an error outcome, not an exception.
 
         Raises:
-            ToolsUnavailable: the MCP server could not be reached.
+            ToolsUnavailable: the MCP server could not be reached or refused the request.
+            Unauthorized: the MCP server no longer accepts the user's token.
         """
+        self._refusals.status = None
         try:
             result = await self._client.call_tool(name, arguments)
         except MCPError as err:
+            self._refusals.raise_if_refused(err)
             # Protocol-level refusals (unknown tool, malformed arguments) are the model's mistake to correct.
             return ToolOutcome(result={"error": err.error.message}, is_error=True)
         except httpx2.HTTPError as err:
@@ -84,28 +140,63 @@ def _single(error: BaseException) -> BaseException:
     return error
 
 
+def _client(transport: Any, url: str, partition: str, timeout_seconds: float) -> Client:
+    cache = CacheConfig(store=_responses, partition=partition, target_id=url, share_public=True)
+    known = _discoveries.get(url)
+    if known is None or known.expires_at <= time.monotonic():
+        return Client(transport, read_timeout_seconds=timeout_seconds, cache=cache)
+    return Client(
+        transport, read_timeout_seconds=timeout_seconds, cache=cache, mode=known.version, prior_discover=known.result
+    )
+
+
+def _remember_discovery(url: str, client: Client) -> None:
+    result = client.session.discover_result
+    version = client.session.protocol_version
+    known = _discoveries.get(url)
+    if result is not None and version is not None and (known is None or known.expires_at <= time.monotonic()):
+        _discoveries[url] = _Discovery(result, version, time.monotonic() + DISCOVERY_TTL_SECONDS)
+
+
 @asynccontextmanager
-async def connect_tools(url: str, token: str, *, timeout_seconds: float = 30.0) -> AsyncIterator[McpTools]:
+async def connect_tools(
+    url: str,
+    token: str,
+    *,
+    partition: str,
+    timeout_seconds: float = 30.0,
+    headers: dict[str, str] | None = None,
+) -> AsyncIterator[McpTools]:
     """Connect to the MCP server at `url` as the user whose access token is `token`.
 
-    Errors raised inside the block come out as themselves, not wrapped in the client's exception groups.
+    `partition` names the token's (verified) user: cached tool lists are never shared across partitions.
+    `headers` go with every request. Errors raised inside the block come out as themselves, not wrapped in
+    the client's exception groups.
 
     Raises:
         ToolsUnavailable: the server cannot be reached or refuses the connection.
+        Unauthorized: the server no longer accepts `token`.
     """
+    refusals = _HttpRefusals()
     try:
         async with AsyncExitStack() as stack:
             http = await stack.enter_async_context(
                 httpx2.AsyncClient(
-                    headers={"Authorization": f"Bearer {token}"}, timeout=httpx2.Timeout(timeout_seconds)
+                    headers={**(headers or {}), "Authorization": f"Bearer {token}"},
+                    timeout=httpx2.Timeout(timeout_seconds),
+                    event_hooks={"response": [refusals.observe]},
                 )
             )
             transport = streamable_http_client(url, http_client=http)
             try:
-                client = await stack.enter_async_context(Client(transport, read_timeout_seconds=timeout_seconds))
-            except (MCPError, httpx2.HTTPError) as err:
+                client = await stack.enter_async_context(_client(transport, url, partition, timeout_seconds))
+            except MCPError as err:
+                refusals.raise_if_refused(err)
                 raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
-            yield McpTools(client)
+            except httpx2.HTTPError as err:
+                raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
+            _remember_discovery(url, client)
+            yield McpTools(client, refusals)
     except BaseExceptionGroup as group:
         error = _single(group)
         if error is group:

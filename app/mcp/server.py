@@ -6,6 +6,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from mcp.server.auth.settings import AuthSettings
+from mcp.server.caching import CacheHint
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
@@ -21,6 +22,8 @@ INSTRUCTIONS = (
     "use list_tasks to find a task's task_id before changing it by name."
 )
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+# The tool list is the same for every user and changes only with a deployment: clients may keep it a minute.
+TOOL_LIST_TTL_MS = 60_000
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
@@ -49,6 +52,7 @@ def build_mcp_server(runtime: Callable[[], Runtime]) -> MCPServer:
         # We are both issuer and resource server: tokens are the API's own, so no OAuth metadata is served.
         auth=AuthSettings(issuer_url="http://127.0.0.1", resource_server_url=None),
         log_level="WARNING",
+        cache_hints={"tools/list": CacheHint(ttl_ms=TOOL_LIST_TTL_MS, scope="public")},
     )
     register_task_tools(server, runtime)
     return server

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.schemas.common import UtcDateTime
 
 MAX_MESSAGE_CHARS = 4000
 
@@ -37,8 +38,8 @@ class ConversationPublic(BaseModel):
 
     id: uuid.UUID
     title: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class ConversationPage(BaseModel):
@@ -55,7 +56,7 @@ class MessagePublic(BaseModel):
     role: Literal["user", "assistant"]
     content: str
     tool_calls: list[ToolCall] | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class MessagePage(BaseModel):

@@ -21,7 +21,9 @@ TODOCHAT = [sys.executable, "-c", "from app.cli import main; main()"]
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "MCP_", "FAKE_GEMINI_"))}
+    # The child runs on what the test gives it: no model key, MCP URL, fake-model knobs or Redis from outside.
+    prefixes = ("GEMINI_", "MCP_", "FAKE_GEMINI_", "REDIS_", "RATE_LIMIT_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env.update({"APP_ENV": "test", "LOG_LEVEL": "WARNING"}, **extra)
     return env
 
@@ -66,10 +68,13 @@ def fake_gemini(*options: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def mcp_process(settings: Settings) -> Iterator[str]:
-    """`todochat mcp` on the same database and secret as `settings`; yields its MCP endpoint URL."""
-    env = _env(DATABASE_URL=settings.database_url, SECRET_KEY=settings.secret_key.get_secret_value())
-    with run_command(["mcp"], free_port(), env) as url:
+def mcp_process(settings: Settings, port: int | None = None, **env: str) -> Iterator[str]:
+    """`todochat mcp` on the same database and secret as `settings`, without Redis; yields its MCP endpoint URL.
+
+    `env` adds environment variables (RATE_LIMIT_PER_MINUTE="5", say).
+    """
+    child = _env(DATABASE_URL=settings.database_url, SECRET_KEY=settings.secret_key.get_secret_value(), **env)
+    with run_command(["mcp"], port or free_port(), child) as url:
         yield url + "/mcp/"
 
 

@@ -16,6 +16,7 @@ from app.core.config import Settings
 from app.core.errors import Unauthorized
 from app.core.ratelimit import Decision, Quota, RateLimiter, build_rate_limiter
 from app.core.security import decode_access_token
+from app.mcp.internal import is_agent_request
 from telemetry import metrics
 
 LOGIN_PATH = "/api/v1/auth/login"
@@ -81,6 +82,10 @@ class RateLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] == "OPTIONS" or not is_limited(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if is_agent_request(self.settings, scope):
+            # The chat turn these tool calls belong to was already counted (see app.mcp.internal).
             await self.app(scope, receive, send)
             return
         decision = await _limiter(scope).hit(self.quotas(scope))

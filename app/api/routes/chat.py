@@ -77,15 +77,21 @@ async def chat_stream(
     turn = _turn(data, principal, runtime, request)
     conversation_id, history = await begin_turn(runtime, turn)
     queue: asyncio.Queue[Event] = asyncio.Queue()
+    failure_headers: dict[str, str] = {}
 
     async def emit(event: AgentEvent) -> None:
         await queue.put((event.kind, event.data))
 
     async def work() -> None:
+        with structlog.contextvars.bound_contextvars(conversation_id=str(conversation_id)):
+            await answer()
+
+    async def answer() -> None:
         try:
             response = await run_turn(runtime, turn, conversation_id, history, emit=emit)
             await queue.put(("done", response.model_dump(mode="json")))
         except AppError as err:
+            failure_headers.update(err.headers)
             await queue.put(("error", {"code": err.code, "message": err.message, "status": err.status_code}))
         except Exception as err:
             log.exception("chat_stream_failed", exc_info=err)
@@ -101,8 +107,11 @@ async def chat_stream(
     if first is not None and first[0] == "error":
         # Nothing was streamed yet, so the failure can still be a proper status code.
         error = first[1]
-        headers = {"Retry-After": "5"} if error["status"] == 503 else None
-        return error_response(request, error["status"], error["code"], error["message"], headers=headers)
+        if error["status"] == 503:
+            failure_headers.setdefault("Retry-After", "5")
+        return error_response(
+            request, error["status"], error["code"], error["message"], headers=failure_headers or None
+        )
 
     async def events() -> AsyncIterator[str]:
         yield _sse("conversation", {"conversation_id": str(conversation_id)})

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from dashboards.cli import dashboards_cli
 from slo.cli import slo_cli
 
 cli = typer.Typer(help="Todo AI Chatbot: a todo list you manage by chatting with it.", no_args_is_help=True)
@@ -117,6 +118,7 @@ from app.recovery.commands import register as register_recovery_commands  # noqa
 register_recovery_commands(cli)
 cli.add_typer(slo_cli, name="slo")  # the SLO engine's commands
 cli.add_typer(__import__("loadtests.cli").cli.loadtest_cli, name="loadtest")  # load tests and the performance gate
+cli.add_typer(dashboards_cli, name="dashboards")  # Grafana dashboards as code
 
 
 def main() -> None:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
+from app.recovery.commands import register as register_recovery_commands
 from dashboards.cli import dashboards_cli
+from loadtests.cli import loadtest_cli
 from slo.cli import slo_cli
 
 cli = typer.Typer(help="Todo AI Chatbot: a todo list you manage by chatting with it.", no_args_is_help=True)
@@ -113,12 +115,10 @@ def fake_gemini(
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
 
 
-from app.recovery.commands import register as register_recovery_commands  # noqa: E402 - after the core commands
-
-register_recovery_commands(cli)
-cli.add_typer(slo_cli, name="slo")  # the SLO engine's commands
-cli.add_typer(__import__("loadtests.cli").cli.loadtest_cli, name="loadtest")  # load tests and the performance gate
-cli.add_typer(dashboards_cli, name="dashboards")  # Grafana dashboards as code
+register_recovery_commands(cli)  # backup, restore-drill
+cli.add_typer(slo_cli, name="slo")
+cli.add_typer(loadtest_cli, name="loadtest")
+cli.add_typer(dashboards_cli, name="dashboards")
 
 
 def main() -> None:

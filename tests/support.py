@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import uvicorn
@@ -106,3 +108,13 @@ class LiveServer:
         finally:
             server.should_exit = True
             thread.join(timeout=15)
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 15) -> None:
+    """Ask a child process to stop, and kill it if it has not within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)

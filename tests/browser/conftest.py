@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.async_api import BrowserContext, async_playwright
 
-from tests.support import free_port
+from tests.support import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
@@ -103,12 +103,7 @@ def serve(frontend: Path, workdir: Path, **settings: str) -> Iterator[RunningApp
             _wait_ready(url, proc, deadline=time.monotonic() + 90)
             yield RunningApp(url=url, database=database)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+            stop_process(proc, timeout=15)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from app.core.config import Settings
-from tests.support import free_port
+from tests.support import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 TODOCHAT = [sys.executable, "-c", "from app.cli import main; main()"]
@@ -50,12 +50,7 @@ def run_command(args: list[str], port: int, env: dict[str, str], ready_path: str
             time.sleep(0.1)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process, timeout=10)
         if process.stderr:
             process.stderr.close()
 

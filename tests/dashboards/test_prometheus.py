@@ -31,7 +31,7 @@ from dashboards.promql import ENV_LABEL, ENV_VAR, INSTANCE_VAR, RATE_WINDOW, SLO
 from telemetry import conventions as c
 from tests.conftest import make_settings
 from tests.dashboards.conftest import require_tool, substitute
-from tests.support import LiveServer, free_port
+from tests.support import LiveServer, free_port, stop_process
 
 pytestmark = pytest.mark.slow
 
@@ -161,12 +161,7 @@ def scraped(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 _wait(evaluated_after_load, "the rules were not evaluated after the load", 60, log_path)
                 yield scraped
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
+                stop_process(proc, timeout=20)
 
 
 def _values(scraped: Scraped) -> dict[str, str]:

@@ -18,7 +18,7 @@ from app.core.config import Settings
 from tests.conftest import signup
 from tests.deploy.conftest import BIN, Manifest, container, find
 from tests.deploy.test_compose_stack import compose
-from tests.support import free_port
+from tests.support import free_port, stop_process
 
 STARTUP_SECONDS = 30
 
@@ -57,12 +57,7 @@ def running_mcp(args: list[str], env: dict[str, str], log: Path) -> Iterator[str
             pytest.fail(f"the MCP server did not answer /health within {STARTUP_SECONDS}s:\n{log.read_text()}")
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, timeout=10)
 
 
 # The database does not matter here (other suites cover both); each MCP server start costs seconds.

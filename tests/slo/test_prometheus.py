@@ -30,7 +30,7 @@ from slo.rules import slo_windows
 from slo.sources.prometheus import PrometheusSource
 from slo.sources.series import Series, answer
 from tests.slo.conftest import require_tool
-from tests.support import free_port
+from tests.support import free_port, stop_process
 
 SPEC_PATH = Path(__file__).parent / "integration-spec.yaml"
 STEP = 60
@@ -193,12 +193,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
             pytest.fail("prometheus did not evaluate every rule group within two minutes")
         yield Loaded(spec, series, end, source)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc, timeout=20)
         log.close()
 
 

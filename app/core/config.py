@@ -69,12 +69,18 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=15, ge=0)
     db_pool_recycle_seconds: int = Field(default=1800, ge=1)
+    # A round trip per checkout; off because a dead connection is detected on use and the pool refreshed.
+    db_pool_pre_ping: bool = False
 
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     algorithm: Literal["HS256"] = "HS256"
     access_token_expire_minutes: int = Field(default=30, ge=1)
     refresh_token_expire_days: int = Field(default=7, ge=1)
     session_max_hours: int = Field(default=24, ge=1)
+    # How long a read trusts a positive "this session is active" answer before asking the database again (0: always
+    # ask). Sign-outs on this instance or through Redis are seen at once; elsewhere within this many seconds.
+    active_session_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+    active_session_cache_entries: int = Field(default=100_000, ge=1)
 
     gemini_api_key: SecretStr | None = None
     gemini_model: str = "gemini-2.5-flash"
@@ -88,6 +94,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None
+    metrics_enabled: bool = True  # METRICS_ENABLED=false: no Prometheus instruments recorded, no /metrics
     # NoDecode: the environment gives a comma-separated list, which is not JSON.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(default=100, ge=1)

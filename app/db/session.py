@@ -12,14 +12,22 @@ from app.core.config import Settings
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    """An engine with the deployment spec's pool (5 connections, up to 20) for PostgreSQL."""
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    """An engine with the deployment spec's pool for PostgreSQL: at most 20 connections, kept open once made."""
+    kwargs: dict[str, Any] = {}
     if settings.is_sqlite:
+        # A local file cannot drop the connection under us: no ping needed.
         kwargs["connect_args"] = {"timeout": 30}
     else:
+        # Without a ping per checkout (a round trip each), a connection that died with a server restart fails one
+        # statement; SQLAlchemy sees the disconnect and throws away every pooled connection made before it.
         kwargs.update(
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
+            pool_pre_ping=settings.db_pool_pre_ping,
+            # DB_POOL_SIZE is the floor and DB_POOL_SIZE + DB_MAX_OVERFLOW the ceiling. QueuePool opens connections
+            # on demand and would close every "overflow" one as soon as it is returned, so a steady load above the
+            # floor would pay a new connection (TLS included) on most requests. One pool as large as the ceiling
+            # opens no more connections than are ever used at once and keeps them until they are recycled.
+            pool_size=settings.db_pool_size + settings.db_max_overflow,
+            max_overflow=0,
             pool_recycle=settings.db_pool_recycle_seconds,
             pool_timeout=10,
         )
@@ -38,6 +46,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for work that writes: one transaction, committed or rolled back by the caller."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read.
+
+    On PostgreSQL they run in autocommit: no BEGIN before the first statement and no ROLLBACK on close, two round
+    trips fewer per request. Each statement still sees one consistent snapshot, so a read that is one statement
+    (as a page with its window count is) loses nothing. SQLite's driver opens no transaction for a SELECT anyway.
+    """
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

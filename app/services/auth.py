@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,7 +44,9 @@ async def register(*, session: AsyncSession, data: UserCreate) -> UserPublic:
     Raises:
         Conflict: the e-mail address is taken.
     """
-    user = User(email=data.email.lower(), password_hash=security.hash_password(data.password))
+    # argon2 spends tens of milliseconds of CPU by design: off the event loop, so other requests keep flowing.
+    password_hash = await asyncio.to_thread(security.hash_password, data.password)
+    user = User(email=data.email.lower(), password_hash=password_hash)
     session.add(user)
     try:
         await session.commit()
@@ -55,7 +59,8 @@ async def register(*, session: AsyncSession, data: UserCreate) -> UserPublic:
 async def authenticate(*, session: AsyncSession, email: str, password: str) -> User:
     """The account with these credentials; the same error whether the e-mail or the password is wrong."""
     user = await session.scalar(select(User).where(User.email == email.lower()))
-    if not security.verify_password(password, user.password_hash if user else None) or user is None:
+    valid = await asyncio.to_thread(security.verify_password, password, user.password_hash if user else None)
+    if not valid or user is None:
         raise Unauthorized("The e-mail address or password is wrong.")
     return user
 
@@ -227,3 +232,80 @@ async def family_of(*, session: AsyncSession, refresh_token: str) -> uuid.UUID |
     return await session.scalar(
         select(RefreshToken.family_id).where(RefreshToken.token_hash == security.hash_refresh_token(refresh_token))
     )
+
+
+class ActiveSessionCache:
+    """Recent positive answers of the active-session check, so that reads skip a database round trip.
+
+    Only "active" is remembered, for `ttl_seconds`; a refusal is never cached. Callers check the revocation store
+    first, so a sign-out on this instance (or on any, through Redis) is refused at once; `forget` drops an entry
+    when this instance ends a session. Bounded: when full, the oldest entries go first.
+    """
+
+    def __init__(self, ttl_seconds: float, max_entries: int) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        # session id -> (its user, when the answer stops being trusted); insertion order is expiry order.
+        self._entries: dict[uuid.UUID, tuple[uuid.UUID, float]] = {}
+
+    def is_active(self, *, user_id: uuid.UUID, session_id: uuid.UUID) -> bool:
+        """Whether the session, of this user, was seen active within the last `ttl_seconds`."""
+        entry = self._entries.get(session_id)
+        if entry is None or entry[0] != user_id:
+            return False
+        if entry[1] <= time.monotonic():
+            del self._entries[session_id]
+            return False
+        return True
+
+    def remember(self, *, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+        """Record that the database just answered "active" for this session."""
+        if self.ttl_seconds <= 0:
+            return
+        self._entries.pop(session_id, None)
+        if len(self._entries) >= self.max_entries:
+            self._evict()
+        self._entries[session_id] = (user_id, time.monotonic() + self.ttl_seconds)
+
+    def forget(self, session_id: uuid.UUID) -> None:
+        """Drop the entry of a session this instance has just ended."""
+        self._entries.pop(session_id, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _evict(self) -> None:
+        now = time.monotonic()
+        self._entries = {sid: entry for sid, entry in self._entries.items() if entry[1] > now}
+        # Still full of live entries: drop the oldest tenth, so eviction stays rare.
+        excess = len(self._entries) - self.max_entries + max(self.max_entries // 10, 1)
+        for sid in list(self._entries)[: max(excess, 0)]:
+            del self._entries[sid]
+
+
+class VerifiedTokens:
+    """Claims of access tokens whose signature this process has checked, reused until the token expires.
+
+    Checking an HMAC signature costs more than the rest of a cheap read; the same exact token string always
+    verifies the same way under one key, so a hit is as good as a fresh check. Bounded: emptied when full.
+    """
+
+    def __init__(self, settings: Settings, max_entries: int) -> None:
+        self._settings = settings
+        self.max_entries = max_entries
+        self._claims: dict[str, security.AccessClaims] = {}
+
+    def claims(self, token: str) -> security.AccessClaims:
+        """The token's claims.
+
+        Raises:
+            Unauthorized: the token is malformed, badly signed, of another type, or expired.
+        """
+        known = self._claims.get(token)
+        if known is not None and known.expires_at > datetime.now(UTC):
+            return known
+        claims = security.decode_access_token(self._settings, token)
+        if len(self._claims) >= self.max_entries:
+            self._claims.clear()
+        self._claims[token] = claims
+        return claims

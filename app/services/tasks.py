@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
@@ -13,6 +15,8 @@ from app.schemas.tasks import TaskCreate, TaskPage, TaskPublic, TaskStatus, Task
 
 # Task ids are 32-bit integers in the database; a larger one cannot exist (and would be a driver error).
 MAX_TASK_ID = 2**31 - 1
+_TASKS = Task.__table__
+_PUBLIC_COLUMNS = [_TASKS.c[name] for name in TaskPublic.model_fields]
 
 
 def _not_found(task_id: int) -> NotFound:
@@ -47,22 +51,53 @@ async def list_tasks(
     offset: int = 0,
 ) -> TaskPage:
     """A page of the user's tasks, oldest first, filtered by status and by text in title or description."""
-    where = [Task.user_id == user_id]
-    if status is TaskStatus.pending:
-        where.append(Task.completed.is_(False))
-    elif status is TaskStatus.completed:
-        where.append(Task.completed.is_(True))
+    params: dict[str, object] = {"user_id": user_id, "limit": limit, "offset": offset}
     if query:
-        pattern = f"%{_escape_like(query.strip().lower())}%"
+        params["pattern"] = f"%{_escape_like(query.strip().lower())}%"
+    rows = (await session.execute(_page_statement(status, bool(query)), params)).all()
+    if rows:
+        total = int(rows[0].total)
+    else:
+        # A page past the end carries no count; ask for it (rare: clients page forward from the start).
+        total = (await session.execute(_count_statement(status, bool(query)), params)).scalar_one()
+    return TaskPage(items=[TaskPublic.model_validate(row) for row in rows], total=total, limit=limit, offset=offset)
+
+
+def _filters(status: TaskStatus, has_query: bool) -> list[ColumnElement[bool]]:
+    # Core columns and bound parameters: the statements are built once per shape and reused, which spares
+    # constructing and cache-keying a new statement on every request.
+    where = [_TASKS.c.user_id == bindparam("user_id", type_=_TASKS.c.user_id.type)]
+    if status is TaskStatus.pending:
+        where.append(_TASKS.c.completed.is_(False))
+    elif status is TaskStatus.completed:
+        where.append(_TASKS.c.completed.is_(True))
+    if has_query:
+        pattern = bindparam("pattern", type_=_TASKS.c.title.type)
         where.append(
             or_(
-                func.lower(Task.title).like(pattern, escape="\\"),
-                func.lower(func.coalesce(Task.description, "")).like(pattern, escape="\\"),
+                func.lower(_TASKS.c.title).like(pattern, escape="\\"),
+                func.lower(func.coalesce(_TASKS.c.description, "")).like(pattern, escape="\\"),
             )
         )
-    total = await session.scalar(select(func.count()).select_from(Task).where(*where)) or 0
-    rows = await session.scalars(select(Task).where(*where).order_by(Task.id).limit(limit).offset(offset))
-    return TaskPage(items=[TaskPublic.model_validate(t) for t in rows], total=total, limit=limit, offset=offset)
+    return where
+
+
+@cache
+def _page_statement(status: TaskStatus, has_query: bool) -> Select[*tuple[Any, ...]]:
+    # One round trip: the window count rides along on every row of the page. Columns, not ORM objects: a page is
+    # read, never changed, so identity-map bookkeeping would be wasted.
+    return (
+        select(*_PUBLIC_COLUMNS, func.count().over().label("total"))
+        .where(*_filters(status, has_query))
+        .order_by(_TASKS.c.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+
+
+@cache
+def _count_statement(status: TaskStatus, has_query: bool) -> Select[int]:
+    return select(func.count()).select_from(_TASKS).where(*_filters(status, has_query))
 
 
 def _escape_like(text: str) -> str:

@@ -143,9 +143,13 @@ async def test_logout_ends_only_that_session(client: httpx.AsyncClient, account:
 async def test_a_logout_is_seen_by_another_instance_sharing_the_database(
     client: httpx.AsyncClient, settings: Settings, account: dict[str, str]
 ) -> None:
-    """Each instance keeps its own revocation cache; the database tells every instance that a session ended."""
+    """Each instance keeps its own revocation cache; the database tells every instance that a session ended.
+
+    With the active-session cache off the other instance sees it at once; with it on, within its TTL
+    (tests/foundation/test_performance_paths.py).
+    """
     tokens = account
-    async with app_client(settings) as other_instance:
+    async with app_client(settings.model_copy(update={"active_session_cache_seconds": 0})) as other_instance:
         assert (await other_instance.get(ME, headers=bearer(tokens["access_token"]))).status_code == 200
         assert (await client.post(LOGOUT, headers=bearer(tokens["access_token"]))).status_code == 204
         assert_unauthorized(await other_instance.get(ME, headers=bearer(tokens["access_token"])), "session has ended")

@@ -189,15 +189,16 @@ def test_cors_origins_are_read_from_a_comma_separated_variable(
 
 
 @pytest.mark.postgres
-async def test_the_running_apps_postgres_pool_holds_5_connections_and_15_more_on_demand(postgres_url: str) -> None:
+async def test_the_running_apps_postgres_pool_holds_up_to_20_connections_and_keeps_them_open(postgres_url: str) -> None:
     async with running_app(make_settings(postgres_url)) as app:
         engine = app.state.runtime.engine
         pool = engine.pool
-        assert pool.size() == 5
-        assert pool._max_overflow == 15
-        assert pool._pre_ping is True
+        # DB_POOL_SIZE 5 + DB_MAX_OVERFLOW 15: one pool of 20, so no connection is closed the moment it is returned.
+        assert pool.size() == 20
+        assert pool._max_overflow == 0
+        assert pool._pre_ping is False
         assert pool._recycle == 1800
-        # Seven at once: five from the pool and two overflow connections, all real.
+        # Seven at once, all real; opened on demand and still open after they are returned.
         held: list[AsyncConnection] = []
         try:
             for _ in range(7):
@@ -205,10 +206,10 @@ async def test_the_running_apps_postgres_pool_holds_5_connections_and_15_more_on
                 held.append(conn)
                 assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
             assert pool.checkedout() == 7
-            assert pool.overflow() == 2
         finally:
             for conn in held:
                 await conn.close()
+        assert pool.checkedin() == 7
 
 
 @pytest.fixture

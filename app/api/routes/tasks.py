@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import CurrentUser, SessionDep
+from app.api.deps import CurrentUser, ReadSessionDep, SessionDep
 from app.schemas.common import ERROR_RESPONSES
 from app.schemas.tasks import TaskCreate, TaskPage, TaskPublic, TaskStatus, TaskUpdate
 from app.services import tasks as task_service
@@ -21,7 +21,7 @@ async def create_task(data: TaskCreate, principal: CurrentUser, session: Session
 @router.get("")
 async def list_tasks(
     principal: CurrentUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     status: TaskStatus = TaskStatus.all,
     q: Annotated[str | None, Query(max_length=200, description="Text to find in title or description")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -34,7 +34,7 @@ async def list_tasks(
 
 
 @router.get("/{task_id}")
-async def get_task(task_id: int, principal: CurrentUser, session: SessionDep) -> TaskPublic:
+async def get_task(task_id: int, principal: CurrentUser, session: ReadSessionDep) -> TaskPublic:
     """One task."""
     return await task_service.get_task(session=session, user_id=principal.user_id, task_id=task_id)
 

@@ -57,16 +57,18 @@ typecheck: install-dev
 pytest: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## bench-telemetry: throughput and P99 of GET /api/v1/tasks with telemetry fully on vs fully off (uses wrk if installed)
-bench-telemetry: install
+## bench-telemetry: throughput, P99 and server CPU per request of GET /api/v1/tasks, telemetry on vs off (SQLite,
+## and PostgreSQL when TEST_DATABASE_URL is set); uses wrk if installed
+bench-telemetry: install-dev
 	$(PY) -m bench.telemetry_bench
 
-## system-tools: Debian packages the tests use (promtool, amtool, chromium); needs root
+## system-tools: Debian packages the tests and the benchmark use (promtool, amtool, chromium, wrk); needs root
 system-tools:
 	@missing=""; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v amtool >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \

@@ -43,6 +43,10 @@ def serve(
 
     if migrate_first:
         migrate("head")
+    if workers > 1:
+        from telemetry.exposition import reset_multiprocess_dir
+
+        reset_multiprocess_dir()  # PROMETHEUS_MULTIPROC_DIR: this run's counters start from zero
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="A todo list you manage by chatting with it.",
         lifespan=lifespan,
+        telemetry=telemetry.fastapi_options(),
     )
     install_error_handlers(app)
     install_middleware(app, settings)

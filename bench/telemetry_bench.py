@@ -1,283 +1,224 @@
 """What telemetry costs: GET /api/v1/tasks served with telemetry fully on and fully off, side by side.
 
-Both servers are `todochat serve` subprocesses on the same database (PostgreSQL when TEST_DATABASE_URL or
-DATABASE_URL names one, else SQLite). "On": 100% sampling, OTLP export to a local sink, metrics, Sentry with a
-local DSN. "Off": OTEL_SDK_DISABLED=true, METRICS_ENABLED=false, no Sentry. Logging is the same in both (one
-canonical JSON line per request). Load comes from wrk (or a small httpx load generator when wrk is missing)
-in its own process; rounds alternate on/off and off/on so drifting machine load hits both alike.
+Both modes are `todochat serve` processes (one worker each) on the same database, SQLite and, when
+TEST_DATABASE_URL names a PostgreSQL server, a scratch PostgreSQL database. "on": 100% sampling, OTLP export
+to a local sink, metrics with exemplars, Sentry with a local DSN. "off": OTEL_SDK_DISABLED=true,
+METRICS_ENABLED=false, no Sentry. Logging is the same in both (one canonical JSON line per request).
 
-Run: make bench-telemetry   (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS tune it)
+Two figures per mode: throughput as wrk sees it, and the server's CPU time per 1000 requests (utime + stime of
+the server process from /proc, read around each round). On a shared machine throughput swings with whatever
+else runs; CPU per request hardly does, so it is the steadier measure of what telemetry adds. Rounds
+alternate the order of the modes so drifting load hits both alike, and ratios are taken round by round.
+With two or more CPUs the server runs on one and wrk on another (taskset), so they do not compete.
+
+Run: make bench-telemetry
+  BENCH_ROUNDS (8), BENCH_SECONDS (5), BENCH_CONNECTIONS (16), BENCH_DATABASES ("sqlite,postgresql"),
+  BENCH_PIN (1: pin with taskset), BENCH_SESSION_CHECK (1: also measure the per-request session query).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-TODOCHAT = str(Path(sys.executable).parent / "todochat")
-SECRET = "bench-secret-key-" + "z" * 32
+from bench.load import Load, httpx_load, wrk
+from bench.servers import Server, cpu_seconds, database, postgres_server_url, sink, sink_received
+
 PATH = "/api/v1/tasks"
+SECRET = "bench-secret-key-" + "z" * 32
+TASKS = 20
+
+ON, OFF, NO_CHECK = "on", "off", "off, no session query"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+@dataclass(frozen=True)
+class Round:
+    """One timed load run against one mode."""
 
-
-class _Sink(BaseHTTPRequestHandler):
-    """Swallows OTLP exports and Sentry envelopes: the cost measured is the sender's, not a collector's."""
-
-    received = 0
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        type(self).received += 1
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *_args: Any) -> None:
-        return
-
-
-@contextlib.contextmanager
-def sink() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@contextlib.contextmanager
-def database() -> Iterator[str]:
-    """A fresh, migrated database: a scratch PostgreSQL database, or an SQLite file."""
-    sys.path.insert(0, str(ROOT))
-    from app.core.config import normalize_database_url
-
-    server_url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
-    if server_url.startswith("postgres"):
-        import asyncpg
-        from sqlalchemy.engine import make_url
-
-        base = normalize_database_url(server_url)
-        dsn = make_url(base).set(drivername="postgresql", query={}).render_as_string(hide_password=False)
-        name = f"todochat_bench_{uuid.uuid4().hex[:8]}"
-
-        async def execute(sql: str) -> None:
-            conn = await asyncpg.connect(dsn)
-            try:
-                await conn.execute(sql)
-            finally:
-                await conn.close()
-
-        asyncio.run(execute(f'CREATE DATABASE "{name}"'))
-        url = make_url(base).set(database=name).render_as_string(hide_password=False)
-        try:
-            _migrate(url)
-            yield url
-        finally:
-            asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            url = normalize_database_url(f"sqlite:///{tmp}/bench.db")
-            _migrate(url)
-            yield url
-
-
-def _migrate(url: str) -> None:
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([TODOCHAT, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)  # noqa: S603
-
-
-@dataclass
-class Server:
-    name: str
-    env: dict[str, str]
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
+    mode: str
+    load: Load
+    cpu: float  # server CPU seconds during the run
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, log: Path) -> None:
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(  # noqa: S603 - our own command
-                [TODOCHAT, "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} server exited: {log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+    def cpu_per_1000(self) -> float:
+        """Server CPU seconds per 1000 requests."""
+        return 1000 * self.cpu / max(1, self.load.requests)
 
 
-@dataclass
-class Round:
-    requests_per_second: float
-    p99_ms: float
-    errors: int
+@dataclass(frozen=True)
+class Options:
+    rounds: int
+    seconds: float
+    connections: int
+    pin: bool
+    session_check: bool
 
 
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
-    if match is None:
-        raise ValueError(f"cannot read wrk latency {text!r}")
-    value, unit = float(match.group(1)), match.group(2)
-    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
-def load_wrk(url: str, token: str, seconds: int, connections: int) -> Round:
-    wrk = shutil.which("wrk") or "wrk"
-    result = subprocess.run(  # noqa: S603 - wrk with fixed arguments
-        [
-            wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-            "-H", f"Authorization: Bearer {token}", url + PATH,
-        ],
-        capture_output=True, text=True, timeout=seconds + 60, check=True,
-    )  # fmt: skip
-    out = result.stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return Round(rps, p99, int(errors.group(1)) if errors else 0)
-
-
-def load_httpx(url: str, token: str, seconds: int, connections: int) -> Round:
-    """Fallback load generator, run in its own process so it does not share the servers' interpreter."""
-    code = (
-        "import asyncio, sys, time, httpx, json\n"
-        "url, token, seconds, conns = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])\n"
-        "lat, errors = [], 0\n"
-        "async def worker(c, end):\n"
-        "    global errors\n"
-        "    while time.monotonic() < end:\n"
-        "        t = time.perf_counter(); r = await c.get(url, headers={'Authorization': 'Bearer ' + token})\n"
-        "        lat.append(time.perf_counter() - t); errors += r.status_code != 200\n"
-        "async def main():\n"
-        "    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=conns)) as c:\n"
-        "        end = time.monotonic() + seconds\n"
-        "        await asyncio.gather(*(worker(c, end) for _ in range(conns)))\n"
-        "asyncio.run(main()); lat.sort()\n"
-        "print(json.dumps([len(lat) / seconds, lat[int(len(lat) * 0.99) - 1] * 1000, errors]))\n"
+def options_from_env() -> Options:
+    """The benchmark's knobs, from BENCH_* variables."""
+    return Options(
+        rounds=int(os.environ.get("BENCH_ROUNDS", "8")),
+        seconds=float(os.environ.get("BENCH_SECONDS", "5")),
+        connections=int(os.environ.get("BENCH_CONNECTIONS", "16")),
+        pin=os.environ.get("BENCH_PIN", "1") == "1" and (os.cpu_count() or 1) >= 2 and bool(shutil.which("taskset")),
+        session_check=os.environ.get("BENCH_SESSION_CHECK", "1") == "1",
     )
-    out = subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-c", code, url + PATH, token, str(seconds), str(connections)],
-        capture_output=True, text=True, timeout=seconds + 60, check=True,
-    ).stdout  # fmt: skip
-    import json
 
-    rps, p99, errors = json.loads(out)
-    return Round(rps, p99, errors)
+
+def backends_from_env() -> list[str]:
+    """The databases to run on: those asked for in BENCH_DATABASES that this machine has."""
+    asked = [b.strip() for b in os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
+    chosen = []
+    for backend in asked:
+        if backend not in {"sqlite", "postgresql"}:
+            raise SystemExit(f"BENCH_DATABASES: unknown database {backend!r} (sqlite, postgresql)")
+        if backend == "postgresql" and postgres_server_url() is None:
+            print("PostgreSQL skipped: set TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test to include it")
+            continue
+        chosen.append(backend)
+    return chosen
 
 
 def seed(url: str) -> str:
-    """A user with 20 tasks; returns its access token."""
+    """A user with TASKS tasks; returns its access token."""
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     with httpx.Client(base_url=url, timeout=30) as c:
         c.post("/api/v1/auth/register", json={"email": email, "password": "correct horse battery"}).raise_for_status()
         login = c.post("/api/v1/auth/login", json={"email": email, "password": "correct horse battery"})
         token: str = login.raise_for_status().json()["access_token"]
-        for i in range(20):
+        for i in range(TASKS):
             c.post(
                 "/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}, json={"title": f"task {i}"}
             ).raise_for_status()
     return token
 
 
-def main() -> int:
-    rounds = int(os.environ.get("BENCH_ROUNDS", "4"))
-    seconds = int(os.environ.get("BENCH_SECONDS", "8"))
-    connections = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-    load = load_wrk if shutil.which("wrk") else load_httpx
+def servers(db_url: str, sink_port: int, options: Options) -> list[Server]:
+    """The modes to compare, as servers not yet started."""
     common = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SENTRY_", "PROMETHEUS_", "METRICS_"))}
-    common.update({"APP_ENV": "development", "SECRET_KEY": SECRET, "LOG_LEVEL": "INFO", "RATE_LIMIT_ENABLED": "false"})
-    with sink() as sink_port, database() as db_url, tempfile.TemporaryDirectory() as logs:
-        on = Server(
-            "on",
-            {
-                **common,
-                "DATABASE_URL": db_url,
-                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}",
-                "OTEL_TRACES_SAMPLER": "always_on",
-                "METRICS_ENABLED": "true",
-                "SENTRY_DSN": f"http://publickey@127.0.0.1:{sink_port}/1",
-            },
-        )
-        off = Server("off", {**common, "DATABASE_URL": db_url, "OTEL_SDK_DISABLED": "true", "METRICS_ENABLED": "false"})
+    common.update(
+        {
+            "APP_ENV": "development",
+            "SECRET_KEY": SECRET,
+            "LOG_LEVEL": "INFO",
+            "RATE_LIMIT_ENABLED": "false",
+            "DATABASE_URL": db_url,
+        }
+    )
+    off_env = {**common, "OTEL_SDK_DISABLED": "true", "METRICS_ENABLED": "false"}
+    on_env = {
+        **common,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}",
+        "OTEL_TRACES_SAMPLER": "always_on",
+        "METRICS_ENABLED": "true",
+        "SENTRY_DSN": f"http://publickey@127.0.0.1:{sink_port}/1",
+    }
+    cpu = 1 if options.pin else None
+    modes = [Server(ON, on_env, cpu=cpu), Server(OFF, off_env, cpu=cpu)]
+    if options.session_check:
+        modes.append(Server(NO_CHECK, off_env, cpu=cpu, session_check=False))
+    return modes
+
+
+def run_backend(backend: str, options: Options) -> dict[str, list[Round]]:
+    """Start every mode on a fresh database of this kind and run the interleaved rounds."""
+    load: Callable[[str, str, float, int, int | None], Load] = wrk if shutil.which("wrk") else httpx_load
+    load_cpu = 0 if options.pin else None
+    with sink() as sink_port, database(backend) as db_url, tempfile.TemporaryDirectory() as logs:
+        modes = servers(db_url, sink_port, options)
         try:
-            on.start(Path(logs) / "on.log")
-            off.start(Path(logs) / "off.log")
-            token = seed(on.url)
-            for server in (on, off):  # warm up: connection pools, caches, JIT-free but lazy imports
-                load(server.url, token, 2, connections)
-            results: dict[str, list[Round]] = {"on": [], "off": []}
-            for i in range(rounds):
-                order = (on, off) if i % 2 == 0 else (off, on)
+            for server in modes:
+                server.start(Path(logs) / f"{server.name.split(',')[0]}-{server.port}.log")
+            token = seed(modes[0].url)
+            for server in modes:  # warm up: pools, caches, lazy imports
+                load(server.url + PATH, token, 2, options.connections, load_cpu)
+            results: dict[str, list[Round]] = {server.name: [] for server in modes}
+            for i in range(options.rounds):
+                order = modes[i % len(modes) :] + modes[: i % len(modes)]
+                if i // len(modes) % 2:
+                    order.reverse()
                 for server in order:
-                    results[server.name].append(load(server.url, token, seconds, connections))
-                    r = results[server.name][-1]
-                    print(f"round {i + 1} {server.name:>3}: {r.requests_per_second:8.1f} req/s  p99 {r.p99_ms:7.2f} ms")
+                    before = cpu_seconds(server.pid)
+                    seen = load(server.url + PATH, token, options.seconds, options.connections, load_cpu)
+                    r = Round(server.name, seen, cpu_seconds(server.pid) - before)
+                    results[server.name].append(r)
+                    print(
+                        f"  {backend} round {i + 1:>2} {server.name:<22} {seen.requests_per_second:8.1f} req/s  "
+                        f"p99 {seen.p99_ms:7.2f} ms  cpu {r.cpu_per_1000:6.3f} s/1000 req",
+                        flush=True,
+                    )
         finally:
-            on.stop()
-            off.stop()
-    rps_on = statistics.mean(r.requests_per_second for r in results["on"])
-    rps_off = statistics.mean(r.requests_per_second for r in results["off"])
-    p99_on = statistics.median(r.p99_ms for r in results["on"])
-    p99_off = statistics.median(r.p99_ms for r in results["off"])
-    errors = sum(r.errors for rs in results.values() for r in rs)
-    backend = "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
+            for server in modes:
+                server.stop()
+    return results
+
+
+def spread(values: Sequence[float], digits: int = 1) -> str:
+    """`median (min-max)` of the values."""
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def paired(results: dict[str, list[Round]], a: str, b: str, measure: Callable[[Round], float]) -> list[float]:
+    """Round-by-round ratios a/b of a measure (each round runs both modes back to back)."""
+    return [measure(x) / measure(y) for x, y in zip(results[a], results[b], strict=True)]
+
+
+def report(backend: str, results: dict[str, list[Round]], options: Options, generator: str) -> None:
+    """Print the per-mode figures and the on/off ratios for one database."""
+    label = "PostgreSQL" if backend == "postgresql" else "SQLite"
+    pin = "server on CPU 1, load on CPU 0" if options.pin else "not pinned"
     print()
-    print(f"GET {PATH} on {backend}, {connections} connections, {rounds} x {seconds}s per mode ({load.__name__})")
-    print(f"telemetry off: {rps_off:8.1f} req/s   p99 {p99_off:7.2f} ms")
-    print(f"telemetry on:  {rps_on:8.1f} req/s   p99 {p99_on:7.2f} ms")
-    print(f"throughput on/off: {rps_on / rps_off:.3f}  (cost {100 * (1 - rps_on / rps_off):.1f}%, goal <= 10%)")
-    print(f"non-2xx responses: {errors}; exports and envelopes received by the sink: {_Sink.received}")
+    print(
+        f"GET {PATH} ({TASKS} tasks) on {label}: {options.connections} connections, {options.rounds} rounds x "
+        f"{options.seconds:g}s per mode, {generator}, {pin}; median (min-max)"
+    )
+    print(f"  {'mode':<22} {'req/s':>22} {'p99 ms':>22} {'CPU s/1000 req':>22}")
+    for mode, rounds in results.items():
+        rps = spread([r.load.requests_per_second for r in rounds])
+        p99 = spread([r.load.p99_ms for r in rounds], 2)
+        cpu = spread([r.cpu_per_1000 for r in rounds], 3)
+        print(f"  {mode:<22} {rps:>22} {p99:>22} {cpu:>22}")
+    throughput = paired(results, ON, OFF, lambda r: r.load.requests_per_second)
+    cpu_ratio = paired(results, ON, OFF, lambda r: r.cpu_per_1000)
+    t, c = statistics.median(throughput), statistics.median(cpu_ratio)
+    print(f"  throughput on/off:       {spread(throughput, 3)}  -> telemetry costs {100 * (1 - t):.1f}% of throughput")
+    print(
+        f"  CPU per request on/off:  {spread(cpu_ratio, 3)}  -> telemetry adds {100 * (c - 1):.1f}% CPU per request "
+        f"(CPU-bound throughput cost {100 * (1 - 1 / c):.1f}%); goal <= 10%"
+    )
+    if NO_CHECK in results:
+        check = paired(results, OFF, NO_CHECK, lambda r: r.cpu_per_1000)
+        check_rps = paired(results, OFF, NO_CHECK, lambda r: r.load.requests_per_second)
+        k = statistics.median(check)
+        print(
+            f"  session query (not telemetry), off vs off without it: CPU per request {spread(check, 3)} "
+            f"(+{100 * (k - 1):.1f}%), throughput {spread(check_rps, 3)}"
+        )
+    errors = sum(r.load.errors for rounds in results.values() for r in rounds)
+    print(f"  errors (non-2xx, socket): {errors}; exports and envelopes received by the sink so far: {sink_received()}")
+
+
+def main() -> int:
+    """Run the benchmark on each database and print the figures."""
+    options = options_from_env()
+    generator = "wrk" if shutil.which("wrk") else "httpx load generator (install wrk for steadier figures)"
+    started = time.monotonic()
+    reports = []
+    for backend in backends_from_env():
+        print(f"{backend}: starting", flush=True)
+        reports.append((backend, run_backend(backend, options)))
+    for backend, results in reports:
+        report(backend, results, options, generator)
+    print(f"\n(took {time.monotonic() - started:.0f}s)")
     return 0
 
 

@@ -62,12 +62,20 @@ class TelemetryConfig:
             release=env.get("APP_RELEASE") or _package_version(),
             tracing=not _flag(env.get("OTEL_SDK_DISABLED"), default=False),
             otlp_traces_endpoint=endpoint or None,
-            metrics=_flag(env.get("METRICS_ENABLED"), default=True),
+            metrics=_metrics_enabled(settings, env),
             multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             log_level=(settings.log_level or "INFO").upper(),
             log_json=_log_json_default() if log_json is None else log_json,
             sentry_dsn=sentry_dsn or None,
         )
+
+
+def _metrics_enabled(settings: TelemetrySettings, env: Mapping[str, str]) -> bool:
+    # Settings read METRICS_ENABLED themselves; a settings object without the field falls back to the variable.
+    enabled = getattr(settings, "metrics_enabled", None)
+    if isinstance(enabled, bool):
+        return enabled
+    return _flag(env.get("METRICS_ENABLED"), default=True)
 
 
 def _flag(value: str | None, *, default: bool) -> bool:

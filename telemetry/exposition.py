@@ -2,7 +2,8 @@
 
 With more than one worker process, set PROMETHEUS_MULTIPROC_DIR: every worker writes its samples there and a
 scrape of any worker aggregates all of them. Files left by processes that are gone (an earlier run, a
-restarted worker) are removed when a worker starts, so counts never leak from one run into the next.
+restarted worker) are removed when a worker starts, and `todochat serve --workers N` empties the directory
+before its workers start, so counts never leak from one run into the next.
 Exemplars are a single-process feature of prometheus_client: in multiprocess mode traces are found from logs.
 """
 
@@ -57,6 +58,25 @@ def remove_stale_files(directory: str) -> int:
             continue
         pid = int(match.group(1))
         mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]  # untyped library
+        with contextlib.suppress(FileNotFoundError):
+            file.unlink()
+            removed += 1
+    return removed
+
+
+def reset_multiprocess_dir() -> int:
+    """Empty PROMETHEUS_MULTIPROC_DIR (when set) before the workers start; returns how many files went.
+
+    Called by the parent process of a multi-worker server, before any worker writes: values from an earlier
+    run would otherwise be added to this one's.
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return 0
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    removed = 0
+    for file in path.glob("*.db"):
         with contextlib.suppress(FileNotFoundError):
             file.unlink()
             removed += 1

@@ -93,15 +93,21 @@ def configure(config: TelemetryConfig) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    access = logging.getLogger("uvicorn.access")
+    # uvicorn's access_log=False empties the logger and stops propagation; routing it to the root would turn a
+    # second line per request back on (our canonical line already says everything it would).
+    access_off = not access.propagate and not access.handlers
     for name in _ROUTED_LOGGERS:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
         logger.setLevel(logging.NOTSET)
-    # SQL statements and per-message MCP chatter at INFO would drown every request; they are in the traces.
-    logging.getLogger("sqlalchemy.engine").setLevel(max(level, logging.WARNING))
+    access.propagate = not access_off
+    # SQL statements, mapper set-up and per-message MCP chatter at INFO would drown every request; the
+    # statements are in the traces.
+    logging.getLogger("sqlalchemy").setLevel(max(level, logging.WARNING))
     logging.getLogger("mcp").setLevel(max(level, logging.WARNING))
-    logging.getLogger("uvicorn.access").setLevel(max(level, logging.INFO))
+    access.setLevel(max(level, logging.INFO))
 
 
 def get_logger(name: str) -> Any:

@@ -73,8 +73,8 @@ def user_hasher(secret: str) -> Callable[[object], str]:
 class TelemetryMiddleware:
     """Wraps the whole application (outside its error handling, so 500s are seen as the client sees them).
 
-    `tracing` makes it open the HTTP server span itself; FastAPI applications open their own (FastAPI's
-    native OpenTelemetry support), so there this middleware runs inside that span and only reads it.
+    `tracing` makes it open the HTTP server span (FastAPI's native span is switched off by
+    `telemetry.fastapi_options()`, so there is one server span per request).
     """
 
     def __init__(

@@ -6,8 +6,13 @@ from typing import Any
 
 import sentry_sdk
 from opentelemetry import trace
+from sentry_sdk.integrations.argv import ArgvIntegration
+from sentry_sdk.integrations.atexit import AtexitIntegration
+from sentry_sdk.integrations.dedupe import DedupeIntegration
+from sentry_sdk.integrations.excepthook import ExcepthookIntegration
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.modules import ModulesIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 from sentry_sdk.scope import register_external_propagation_context
 from sentry_sdk.types import Event
@@ -90,12 +95,20 @@ def configure(config: TelemetryConfig, *, transport: Any = None) -> bool:
         # Tracing is OpenTelemetry's job; Sentry's own transactions would double the per-request cost.
         traces_sample_rate=None,
         auto_session_tracking=False,  # release-health sessions per request cost more than they tell an API
+        # Only what error reporting needs. Left out of the defaults: Stdlib (wraps every outgoing http.client
+        # request, the OTLP exports included, and every subprocess) and Threading (wraps every thread).
+        default_integrations=False,
         auto_enabling_integrations=False,
         integrations=[
             # No methods "captured": Sentry then skips its per-request transaction; errors are still reported.
             StarletteIntegration(middleware_spans=False, http_methods_to_capture=()),
             FastApiIntegration(middleware_spans=False, http_methods_to_capture=()),
             LoggingIntegration(event_level=None),  # errors arrive as exceptions; log lines stay breadcrumbs
+            DedupeIntegration(),  # an error both logged and escaping the request is reported once
+            ExcepthookIntegration(),  # a crash outside any request
+            AtexitIntegration(),  # queued events are sent before the process exits
+            ModulesIntegration(),
+            ArgvIntegration(),
         ],
         before_send=before_send,
         **options,

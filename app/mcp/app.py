@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+import telemetry
 from app.api.middleware import install_middleware
 from app.api.routes.health import ready
 from app.core.config import Settings, get_settings
@@ -59,6 +60,7 @@ def create_mcp_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        telemetry=telemetry.fastapi_options(),
     )
     # Same rate limits, body and depth limits and security headers as the API: this process faces clients too.
     install_middleware(app, settings)

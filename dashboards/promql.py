@@ -14,12 +14,12 @@ from typing import Final
 from slo.model import Selector
 from telemetry import conventions as c
 
-ENV_LABEL: Final = "deployment_environment"
+ENV_LABEL: Final = c.LABEL_ENVIRONMENT
 ENV_VAR: Final = "env"
 INSTANCE_VAR: Final = "instance"
 SLO_VAR: Final = "slo"
 RATE_WINDOW: Final = "$__rate_interval"  # Grafana's safe rate window: at least four scrape intervals
-EXEMPLAR_TRACE_ID: Final = "trace_id"  # the exemplar label telemetry.metrics.trace_exemplar writes
+EXEMPLAR_TRACE_ID: Final = c.EXEMPLAR_TRACE_ID
 
 SCOPE: Final = (f'{ENV_LABEL}=~"${ENV_VAR}"', f'{c.LABEL_INSTANCE}=~"${INSTANCE_VAR}"')
 

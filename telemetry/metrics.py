@@ -90,7 +90,7 @@ def trace_exemplar() -> dict[str, str] | None:
     ctx = trace.get_current_span().get_span_context()
     if not ctx.is_valid or not ctx.trace_flags.sampled:
         return None
-    return {"trace_id": format(ctx.trace_id, "032x"), "span_id": format(ctx.span_id, "016x")}
+    return {c.EXEMPLAR_TRACE_ID: format(ctx.trace_id, "032x"), c.EXEMPLAR_SPAN_ID: format(ctx.span_id, "016x")}
 
 
 def observe(histogram: Histogram, seconds: float, **labels: str) -> None:

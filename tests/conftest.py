@@ -16,9 +16,8 @@ import httpx
 import pytest
 
 from app.core.config import Settings, normalize_database_url
-from tests.support import LiveServer, create_scratch_database, drop_scratch_database, migrate
+from tests.support import IN_CI, LiveServer, create_scratch_database, drop_scratch_database, migrate, unavailable
 
-IN_CI = os.environ.get("CI") == "true"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
@@ -38,7 +37,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def postgres_url() -> Iterator[str]:
     """A scratch PostgreSQL database with the schema migrated, for this test session."""
     if not POSTGRES_URL:
-        pytest.fail("TEST_DATABASE_URL must be set in CI") if IN_CI else pytest.skip("TEST_DATABASE_URL is not set")
+        unavailable("TEST_DATABASE_URL is not set (no PostgreSQL to test against)")
     url = asyncio.run(create_scratch_database(POSTGRES_URL))
     migrate(url)
     yield url

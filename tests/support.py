@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -10,9 +12,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
+import pytest
 import uvicorn
 from alembic import command
 from sqlalchemy.engine import make_url
@@ -20,6 +23,25 @@ from sqlalchemy.engine import make_url
 from app.cli import alembic_config
 from app.core.config import Settings, normalize_database_url
 from app.main import create_app
+
+IN_CI = os.environ.get("CI") == "true"
+TOOL_PACKAGES = {"promtool": "prometheus", "prometheus": "prometheus", "amtool": "prometheus-alertmanager"}
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A prerequisite is missing: in CI that fails the test; elsewhere it skips it with the reason."""
+    if IN_CI:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def require_tool(name: str) -> str:
+    """The tool's path, or `unavailable` with the Debian package that provides it."""
+    path = shutil.which(name)
+    if path:
+        return path
+    package = TOOL_PACKAGES.get(name, name)
+    unavailable(f"{name} is not installed (Debian package {package}; `make system-tools` installs it)")
 
 
 def free_port() -> int:

@@ -19,13 +19,12 @@ import httpx
 import pytest
 from playwright.async_api import BrowserContext, async_playwright
 
-from tests.support import free_port, stop_process
+from tests.support import free_port, stop_process, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
 OUT = FRONTEND / "out"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-IN_CI = os.environ.get("CI") == "true"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -37,11 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SOURCES = ["app", "components", "lib", "package-lock.json", "next.config.ts", "tsconfig.json"]
-
-
-def _missing(reason: str) -> None:
-    """In CI a missing tool fails the test; elsewhere it is skipped with the reason."""
-    pytest.fail(reason) if IN_CI else pytest.skip(reason)
 
 
 def _newest_source_mtime() -> float:
@@ -60,7 +54,7 @@ def built_frontend() -> Path:
     if index.is_file() and index.stat().st_mtime >= _newest_source_mtime():
         return OUT
     if shutil.which("npm") is None:
-        _missing("npm is not installed, so the web UI cannot be built")
+        unavailable("npm is not installed, so the web UI cannot be built")
     result = subprocess.run(
         ["make", "--no-print-directory", "frontend"], cwd=ROOT, capture_output=True, text=True, timeout=900, check=False
     )
@@ -143,7 +137,7 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], *, deadline: float) -> 
 async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
     """A fresh headless Chromium profile, desktop-sized."""
     if not Path(CHROMIUM).is_file():
-        _missing(f"Chromium is not installed at {CHROMIUM} (make system-tools installs it)")
+        unavailable(f"Chromium is not installed at {CHROMIUM} (make system-tools installs it)")
     async with async_playwright() as pw:
         context = await pw.chromium.launch_persistent_context(
             str(tmp_path / "profile"),

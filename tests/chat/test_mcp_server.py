@@ -12,13 +12,12 @@ from typing import Any
 
 import httpx
 import httpx2
-import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.chat.helpers import tasks_of, token_of
-from tests.conftest import IN_CI, make_settings, signup
-from tests.support import LiveServer
+from tests.conftest import make_settings, signup
+from tests.support import LiveServer, unavailable
 
 TOOLS = {
     "add_task": {"title", "description"},
@@ -136,9 +135,7 @@ async def test_the_mcp_inspector_cli_lists_and_calls_tools_with_a_bearer_token(s
 async def _inspect(server: LiveServer, client: httpx.AsyncClient) -> None:
     npx = shutil.which("npx")
     if npx is None:
-        if IN_CI:
-            pytest.fail("npx is needed for the MCP Inspector test in CI")
-        pytest.skip("npx is not installed (the MCP Inspector CLI comes from the npm registry)")
+        unavailable("npx is not installed (the MCP Inspector CLI comes from the npm registry)")
     headers = await signup(client)
     base = [npx, "-y", INSPECTOR, "--cli", server.url + "/mcp/", "--transport", "http"]
     auth = ["--header", f"Authorization: {headers['Authorization']}"]

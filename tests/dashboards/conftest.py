@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
 import pytest
 
@@ -13,19 +11,7 @@ from dashboards.render import boards
 from slo.load import load_spec
 from slo.model import Spec
 
-IN_CI = os.environ.get("CI") == "true"
 _VARIABLE = re.compile(r"\$(__rate_interval|[A-Za-z_]\w*)")
-
-
-def require_tool(name: str) -> str:
-    """The tool's path; outside CI a missing tool skips the test with the reason, in CI it fails it."""
-    path = shutil.which(name)
-    if path:
-        return path
-    reason = f"{name} is not installed (Debian package prometheus; `make system-tools` installs it)"
-    if IN_CI:
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def substitute(expr: str, values: dict[str, str]) -> str:

@@ -30,8 +30,8 @@ from dashboards.panels import NEEDS_REJECTION
 from dashboards.promql import ENV_LABEL, ENV_VAR, INSTANCE_VAR, RATE_WINDOW, SLO_VAR
 from telemetry import conventions as c
 from tests.conftest import make_settings
-from tests.dashboards.conftest import require_tool, substitute
-from tests.support import LiveServer, free_port, stop_process
+from tests.dashboards.conftest import substitute
+from tests.support import LiveServer, free_port, require_tool, stop_process
 
 pytestmark = pytest.mark.slow
 

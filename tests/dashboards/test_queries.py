@@ -17,7 +17,8 @@ from slo.model import Spec
 from slo.rules import rule_files
 from telemetry import conventions as c
 from telemetry import metrics
-from tests.dashboards.conftest import require_tool, substitute, variables_used
+from tests.dashboards.conftest import substitute, variables_used
+from tests.support import require_tool
 
 VALUES = {RATE_WINDOW.removeprefix("$"): "1m", ENV_VAR: ".*", INSTANCE_VAR: ".*", SLO_VAR: ".*"}
 BUILTIN_SERIES = {"ALERTS", "up"}  # written by Prometheus itself

@@ -13,7 +13,7 @@ from app.core.config import Settings, normalize_database_url
 from app.db.session import create_engine
 from tests.conftest import POSTGRES_URL
 from tests.foundation.helpers import make_account
-from tests.support import create_scratch_database, drop_scratch_database
+from tests.support import create_scratch_database, drop_scratch_database, unavailable
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         yield normalize_database_url(f"sqlite:///{tmp_path / 'empty.db'}")
         return
     if not POSTGRES_URL:
-        pytest.skip("TEST_DATABASE_URL is not set")
+        unavailable("TEST_DATABASE_URL is not set (no PostgreSQL to test against)")
     url = asyncio.run(create_scratch_database(POSTGRES_URL))
     try:
         yield url

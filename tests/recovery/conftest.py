@@ -15,15 +15,15 @@ import pytest
 
 from app.recovery.dsn import PostgresTarget
 from app.recovery.settings import RecoverySettings
-from tests.conftest import IN_CI, POSTGRES_URL
-from tests.support import create_scratch_database, drop_scratch_database, migrate
+from tests.conftest import POSTGRES_URL
+from tests.support import create_scratch_database, drop_scratch_database, migrate, unavailable
 
 
 @pytest.fixture
 def source_url() -> Iterator[str]:
     """A scratch PostgreSQL database with the schema migrated, for one test."""
     if not POSTGRES_URL:
-        pytest.fail("TEST_DATABASE_URL must be set in CI") if IN_CI else pytest.skip("TEST_DATABASE_URL is not set")
+        unavailable("TEST_DATABASE_URL is not set (no PostgreSQL to test against)")
     url = asyncio.run(create_scratch_database(POSTGRES_URL))
     try:
         migrate(url)

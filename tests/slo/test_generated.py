@@ -11,7 +11,7 @@ import yaml
 from slo.cli import ALERTS_DIR
 from slo.generate import generated_files, write_files
 from slo.load import load_spec
-from tests.slo.conftest import require_tool
+from tests.support import require_tool
 
 SPEC_LABEL = "slo/specs/todo-chatbot.yaml"
 

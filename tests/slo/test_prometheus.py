@@ -29,8 +29,7 @@ from slo.model import LatencyIndicator, Spec
 from slo.rules import slo_windows
 from slo.sources.prometheus import PrometheusSource
 from slo.sources.series import Series, answer
-from tests.slo.conftest import require_tool
-from tests.support import free_port, stop_process
+from tests.support import free_port, require_tool, stop_process
 
 SPEC_PATH = Path(__file__).parent / "integration-spec.yaml"
 STEP = 60

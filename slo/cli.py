@@ -14,7 +14,7 @@ from slo.alertmanager import alertmanager_config
 from slo.engine import evaluate, plan
 from slo.engine.queries import Query
 from slo.errors import SourceError, SpecError
-from slo.generate import generated_files, write_files
+from slo.generate import generated_files, stale_files, write_files
 from slo.load import load_spec
 from slo.model import TIER_RANK, GaugeIndicator, Spec
 from slo.report import render
@@ -106,9 +106,9 @@ def rules(
     spec = _load(spec_path)
     files = generated_files(spec, _spec_label(spec_path))
     if check:
-        stale = [rel for rel, text in files.items() if not (out / rel).is_file() or (out / rel).read_text() != text]
-        for rel in stale:
-            typer.echo(f"out of date: {out / rel}", err=True)
+        stale = stale_files(files, out)
+        for path in stale:
+            typer.echo(f"out of date: {path}", err=True)
         if stale:
             typer.echo("run `todochat slo rules` to regenerate", err=True)
             raise typer.Exit(EXIT_GENERATED_STALE)

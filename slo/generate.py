@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from slo import outputs
 from slo.alertmanager import alertmanager_config
 from slo.model import Spec
 from slo.promtests import test_suites
@@ -33,16 +34,10 @@ def generated_files(spec: Spec, spec_label: str) -> dict[str, str]:
 
 
 def write_files(files: dict[str, str], out_dir: Path) -> list[Path]:
-    """Write generated files, removing stale generated test suites; returns the paths written."""
-    generated = out_dir / GENERATED_TESTS_DIR
-    if generated.is_dir():
-        for old in generated.glob("*.test.yaml"):
-            if f"{GENERATED_TESTS_DIR}/{old.name}" not in files:
-                old.unlink()
-    written = []
-    for rel, text in sorted(files.items()):
-        path = out_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    """Write the generated files under alerts/, removing generated test suites no longer made."""
+    return outputs.write_files(files, out_dir, owned=GENERATED_TESTS_DIR, pattern="*.test.yaml")
+
+
+def stale_files(files: dict[str, str], out_dir: Path) -> list[Path]:
+    """Generated files under alerts/ that are out of date, missing, or no longer made."""
+    return outputs.stale_files(files, out_dir, owned=GENERATED_TESTS_DIR, pattern="*.test.yaml")

@@ -100,7 +100,12 @@ def test_point_in_time_restore_brings_back_rows_up_to_the_target_and_not_after(w
     sql(port, "INSERT INTO tasks (title) VALUES ('the mistake')")
     segment = sql(port, "SELECT pg_walfile_name(pg_current_wal_lsn())")
     sql(port, "SELECT pg_switch_wal()")
-    wait_for(lambda: (archive / segment).exists(), f"WAL segment {segment} to be archived")
+    # After three failed attempts PostgreSQL's archiver pauses for a minute before trying again: wait past that,
+    # and show the server's log if the segment still has not arrived.
+    try:
+        wait_for(lambda: (archive / segment).exists(), f"WAL segment {segment} to be archived", seconds=90)
+    except AssertionError as err:
+        raise AssertionError(f"{err}\n{(workdir / 'data.log').read_text()[-4000:]}") from None
     run(BIN / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
 
     out = run(SCRIPTS / "pitr-restore.sh", "--base-backup", base, "--archive", archive,

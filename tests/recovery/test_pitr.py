@@ -83,11 +83,16 @@ def test_point_in_time_restore_brings_back_rows_up_to_the_target_and_not_after(w
     assert BIN is not None
     data, archive, base, restored = (workdir / n for n in ("data", "archive", "base", "restored"))
     run("mkdir", "-m", "700", archive)
+    # The scripts run as the database user, who may not be able to reach a checkout in a private directory.
+    scripts = workdir / "scripts"
+    run("mkdir", scripts)
+    for name in ("archive-wal.sh", "pitr-restore.sh"):
+        run("cp", SCRIPTS / name, scripts / name)
     run(BIN / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
     with (data / "postgresql.conf").open("a") as conf:
         conf.write(
             "wal_level = replica\narchive_mode = on\nfsync = off\n"
-            f"archive_command = '{SCRIPTS / 'archive-wal.sh'} %p %f {archive}'\n"
+            f"archive_command = '{scripts / 'archive-wal.sh'} %p %f {archive}'\n"
         )
     port = free_port()
     start(data, port)
@@ -108,7 +113,7 @@ def test_point_in_time_restore_brings_back_rows_up_to_the_target_and_not_after(w
         raise AssertionError(f"{err}\n{(workdir / 'data.log').read_text()[-4000:]}") from None
     run(BIN / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
 
-    out = run(SCRIPTS / "pitr-restore.sh", "--base-backup", base, "--archive", archive,
+    out = run(scripts / "pitr-restore.sh", "--base-backup", base, "--archive", archive,
               "--data-dir", restored, "--target-time", target)  # fmt: skip
     assert "prepared" in out
     restored_port = free_port()

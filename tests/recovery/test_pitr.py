@@ -85,9 +85,12 @@ def test_point_in_time_restore_brings_back_rows_up_to_the_target_and_not_after(w
     run("mkdir", "-m", "700", archive)
     # The scripts run as the database user, who may not be able to reach a checkout in a private directory.
     scripts = workdir / "scripts"
-    run("mkdir", scripts)
+    scripts.mkdir()
     for name in ("archive-wal.sh", "pitr-restore.sh"):
-        run("cp", SCRIPTS / name, scripts / name)
+        shutil.copy2(SCRIPTS / name, scripts / name)
+    if AS_DB_USER:
+        for path in (scripts, *scripts.iterdir()):
+            shutil.chown(path, "postgres", "postgres")
     run(BIN / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
     with (data / "postgresql.conf").open("a") as conf:
         conf.write(

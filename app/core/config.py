@@ -69,8 +69,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=15, ge=0)
     db_pool_recycle_seconds: int = Field(default=1800, ge=1)
-    # A round trip per checkout; off because a dead connection is detected on use and the pool refreshed.
-    db_pool_pre_ping: bool = False
+    # A round trip per checkout, so a connection the server dropped never fails a request.
+    db_pool_pre_ping: bool = True
 
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     algorithm: Literal["HS256"] = "HS256"

@@ -12,22 +12,21 @@ from app.core.config import Settings
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    """An engine with the deployment spec's pool for PostgreSQL: at most 20 connections, kept open once made."""
+    """An engine with the deployment spec's pool for PostgreSQL: 5 connections, up to 20, pinged, recycled."""
     kwargs: dict[str, Any] = {}
     if settings.is_sqlite:
         # A local file cannot drop the connection under us: no ping needed.
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        # Without a ping per checkout (a round trip each), a connection that died with a server restart fails one
-        # statement; SQLAlchemy sees the disconnect and throws away every pooled connection made before it.
+        # The deployment spec's pool: DB_POOL_SIZE (5) kept open, up to DB_MAX_OVERFLOW (15) more under load
+        # (closed again when returned while the 5 are idle), each checked with a ping before use so a connection
+        # that died with a server restart or a Neon compute suspend is replaced instead of failing a request, and
+        # recycled after DB_POOL_RECYCLE_SECONDS. A deployment with steady load above 5 connections at once can
+        # set DB_POOL_SIZE=20 DB_MAX_OVERFLOW=0 to keep them all open (README, "Settings").
         kwargs.update(
             pool_pre_ping=settings.db_pool_pre_ping,
-            # DB_POOL_SIZE is the floor and DB_POOL_SIZE + DB_MAX_OVERFLOW the ceiling. QueuePool opens connections
-            # on demand and would close every "overflow" one as soon as it is returned, so a steady load above the
-            # floor would pay a new connection (TLS included) on most requests. One pool as large as the ceiling
-            # opens no more connections than are ever used at once and keeps them until they are recycled.
-            pool_size=settings.db_pool_size + settings.db_max_overflow,
-            max_overflow=0,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
             pool_recycle=settings.db_pool_recycle_seconds,
             pool_timeout=10,
         )

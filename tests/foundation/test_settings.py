@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -189,27 +190,49 @@ def test_cors_origins_are_read_from_a_comma_separated_variable(
 
 
 @pytest.mark.postgres
-async def test_the_running_apps_postgres_pool_holds_up_to_20_connections_and_keeps_them_open(postgres_url: str) -> None:
+async def test_the_running_apps_postgres_pool_keeps_5_open_and_grows_to_20(postgres_url: str) -> None:
     async with running_app(make_settings(postgres_url)) as app:
         engine = app.state.runtime.engine
         pool = engine.pool
-        # DB_POOL_SIZE 5 + DB_MAX_OVERFLOW 15: one pool of 20, so no connection is closed the moment it is returned.
-        assert pool.size() == 20
-        assert pool._max_overflow == 0
-        assert pool._pre_ping is False
-        assert pool._recycle == 1800
-        # Seven at once, all real; opened on demand and still open after they are returned.
+        assert (pool.size(), pool._max_overflow, pool._pre_ping, pool._recycle) == (5, 15, True, 1800)
+        # Twenty at once, all real; the twenty-first waits for one of them (pool_timeout), never a 21st connection.
         held: list[AsyncConnection] = []
         try:
-            for _ in range(7):
+            for _ in range(20):
                 conn = await engine.connect()
                 held.append(conn)
                 assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
-            assert pool.checkedout() == 7
+            assert pool.checkedout() == 20
+            assert pool.overflow() == 15
         finally:
             for conn in held:
                 await conn.close()
-        assert pool.checkedin() == 7
+        # Back to the five kept open: the overflow connections are closed when returned.
+        assert pool.checkedin() == 5
+        assert pool.overflow() == 0
+
+
+@pytest.mark.postgres
+async def test_a_connection_the_server_dropped_is_replaced_before_a_request_uses_it(postgres_url: str) -> None:
+    # What a PostgreSQL restart or a Neon compute suspend does to idle pooled connections: the ping on checkout
+    # finds them dead and the pool reconnects, so no statement fails.
+    engine = create_engine(Settings(database_url=postgres_url))
+    try:
+        async with engine.connect() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = await asyncpg.connect(_asyncpg_dsn(postgres_url))
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid) is True
+        finally:
+            await admin.close()
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+    finally:
+        await engine.dispose()
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture

@@ -151,7 +151,7 @@ class TelemetryMiddleware:
         except BaseException as exc:
             error = exc
             if self.report_errors:
-                sentry_hooks.remember_trace(exc)
+                sentry_hooks.report_request_error(exc)
             raise
         finally:
             self._finish(scope, state, span, method, root_path, status, error, started)

@@ -93,6 +93,7 @@ def test_an_unhandled_error_reaches_sentry_tagged_with_the_trace_id_and_without_
     assert events, "Sentry received no event"
     event = events[0]
     assert event["tags"]["trace_id"] == trace_id
+    assert event["tags"]["request_id"] == request_id, "the event leads to the request's log lines"
     assert event["environment"] == "test"
     assert event["release"]
     assert event["exception"]["values"][-1]["type"] == "OperationalError"

@@ -35,12 +35,14 @@ def configure(config: TelemetryConfig) -> TracerProvider | None:
     with _lock:
         if _provider is not None:
             return _provider
-        resource = Resource.create(
-            {
-                "service.name": config.service_name,
-                "service.version": config.release,
-                "deployment.environment.name": config.environment,
-            }
+        resource = _HashOnceResource.of(
+            Resource.create(
+                {
+                    "service.name": config.service_name,
+                    "service.version": config.release,
+                    "deployment.environment.name": config.environment,
+                }
+            )
         )
         # No sampler argument: the SDK reads OTEL_TRACES_SAMPLER/_ARG, defaulting to parentbased_always_on,
         # so a browser's sampled `traceparent` starts the trace and its decision is kept downstream.
@@ -86,10 +88,34 @@ def _otlp_exporter() -> Any:
     )
     if protocol and protocol != "http/protobuf":
         log.warning("otlp_protocol_unsupported", protocol=protocol, using="http/protobuf")
+    import requests
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    # Endpoint, headers, timeout and compression come from the standard OTEL_EXPORTER_OTLP_* variables.
-    return OTLPSpanExporter()
+    # Endpoint, headers, timeout, compression and CA certificate come from the standard OTEL_EXPORTER_OTLP_*
+    # variables. The session ignores proxy and netrc variables: requests would otherwise look for a netrc file
+    # on every export (a file-system search each time), and the collector is a local sidecar or agent.
+    session = requests.Session()
+    session.trust_env = False
+    return OTLPSpanExporter(session=session)
+
+
+class _HashOnceResource(Resource):
+    """A Resource that computes its hash once: the OTLP encoder hashes the resource of every span it encodes,
+    and Resource's own hash serialises all its attributes to JSON each time."""
+
+    _hash: int
+
+    @classmethod
+    def of(cls, resource: Resource) -> _HashOnceResource:
+        made = cls(resource.attributes, resource.schema_url)
+        made._hash = Resource.__hash__(made)
+        return made
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return Resource.__eq__(self, other)
 
 
 def _instrument_httpx() -> None:

@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=15, ge=0)
     db_pool_recycle_seconds: int = Field(default=1800, ge=1)
-    # A round trip per checkout, so a connection the server dropped never fails a request.
+    # How long a connection above DB_POOL_SIZE stays open unused before it is closed.
+    db_pool_idle_seconds: float = Field(default=60.0, ge=0)
+    # Ping a connection that sat unused for a second or more before use, so one the server dropped is replaced.
     db_pool_pre_ping: bool = True
 
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.core.config import Settings
+from app.db.pool import DEFAULT_PING_AFTER_SECONDS, WarmQueuePool
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -18,13 +19,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # A local file cannot drop the connection under us: no ping needed.
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        # The deployment spec's pool: DB_POOL_SIZE (5) kept open, up to DB_MAX_OVERFLOW (15) more under load
-        # (closed again when returned while the 5 are idle), each checked with a ping before use so a connection
-        # that died with a server restart or a Neon compute suspend is replaced instead of failing a request, and
-        # recycled after DB_POOL_RECYCLE_SECONDS. A deployment with steady load above 5 connections at once can
-        # set DB_POOL_SIZE=20 DB_MAX_OVERFLOW=0 to keep them all open (README, "Settings").
+        # The deployment spec's pool: DB_POOL_SIZE (5) always kept, up to DB_MAX_OVERFLOW (15) more under load,
+        # kept while in use and closed after DB_POOL_IDLE_SECONDS unused; with DB_POOL_PRE_PING, a connection
+        # idle for a second or more is pinged before use, so one dropped by a server restart or a Neon compute
+        # suspend is replaced instead of failing a request (app.db.pool); recycled after DB_POOL_RECYCLE_SECONDS.
         kwargs.update(
-            pool_pre_ping=settings.db_pool_pre_ping,
+            poolclass=WarmQueuePool.configured(
+                idle_seconds=settings.db_pool_idle_seconds,
+                ping_after_seconds=DEFAULT_PING_AFTER_SECONDS if settings.db_pool_pre_ping else None,
+            ),
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_recycle=settings.db_pool_recycle_seconds,

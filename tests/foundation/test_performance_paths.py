@@ -190,22 +190,6 @@ async def test_a_page_counts_every_matching_task_and_a_page_past_the_end_still_c
 # --- pool and read sessions --------------------------------------------------------------------------------------
 
 
-def test_a_deployment_with_steady_load_can_keep_all_20_connections_open_and_skip_the_ping(settings: Settings) -> None:
-    # The tuning the README gives for steady load above 5 connections at once: no churn, no round trip per checkout.
-    tuned = settings.model_copy(
-        update={
-            "database_url": "postgresql+asyncpg://u@127.0.0.1:1/x",
-            "db_pool_size": 20,
-            "db_max_overflow": 0,
-            "db_pool_pre_ping": False,
-        }
-    )
-    pool = create_engine(tuned).sync_engine.pool
-    assert pool.size() == 20  # type: ignore[attr-defined]  # QueuePool API, not on the Pool base class
-    assert pool._max_overflow == 0  # type: ignore[attr-defined]  # no public reader for it
-    assert pool._pre_ping is False
-
-
 @pytest.mark.postgres
 async def test_a_postgres_read_session_runs_its_statements_outside_a_transaction(postgres_url: str) -> None:
     engine = create_engine(Settings(database_url=postgres_url))

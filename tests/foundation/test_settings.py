@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from app.core.config import DEFAULT_SECRET_KEY, Settings, SettingsError, get_settings, normalize_database_url
+from app.db.pool import WarmQueuePool
 from app.db.session import create_engine
 from tests.conftest import make_settings
 from tests.foundation.helpers import running_app
@@ -194,7 +196,9 @@ async def test_the_running_apps_postgres_pool_keeps_5_open_and_grows_to_20(postg
     async with running_app(make_settings(postgres_url)) as app:
         engine = app.state.runtime.engine
         pool = engine.pool
-        assert (pool.size(), pool._max_overflow, pool._pre_ping, pool._recycle) == (5, 15, True, 1800)
+        assert isinstance(pool, WarmQueuePool)
+        assert (pool.size(), pool._max_overflow, pool._recycle) == (5, 15, 1800)
+        assert (pool.idle_seconds, pool.ping_after_seconds) == (60, 1.0)
         # Twenty at once, all real; the twenty-first waits for one of them (pool_timeout), never a 21st connection.
         held: list[AsyncConnection] = []
         try:
@@ -207,9 +211,8 @@ async def test_the_running_apps_postgres_pool_keeps_5_open_and_grows_to_20(postg
         finally:
             for conn in held:
                 await conn.close()
-        # Back to the five kept open: the overflow connections are closed when returned.
-        assert pool.checkedin() == 5
-        assert pool.overflow() == 0
+        # All twenty stay open for DB_POOL_IDLE_SECONDS (tests/foundation/test_pool.py closes them).
+        assert (pool.checkedin(), pool.checkedout()) == (20, 0)
 
 
 @pytest.mark.postgres
@@ -220,6 +223,7 @@ async def test_a_connection_the_server_dropped_is_replaced_before_a_request_uses
     try:
         async with engine.connect() as conn:
             pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        await asyncio.sleep(1.1)  # idle long enough to be pinged (app.db.pool.DEFAULT_PING_AFTER_SECONDS)
         admin = await asyncpg.connect(_asyncpg_dsn(postgres_url))
         try:
             assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid) is True

@@ -26,18 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TODOCHAT = str(Path(sys.executable).parent / "todochat")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-# Serving without the per-request session check, to measure what that one query costs (a bench-only probe).
-_WITHOUT_SESSION_CHECK = (
-    "import sys\n"
-    "import app.api.deps as deps\n"
-    "async def _skip(**_kwargs):\n"
-    "    return None\n"
-    "deps.require_active_session = _skip\n"
-    "from app.cli import main\n"
-    "sys.argv = ['todochat', *sys.argv[1:]]\n"
-    "main()\n"
-)
-
 
 class _Sink(BaseHTTPRequestHandler):
     """Swallows OTLP exports and Sentry envelopes: the cost measured is the sender's, not a collector's."""
@@ -129,7 +117,6 @@ class Server:
     name: str
     env: dict[str, str]
     cpu: int | None = None
-    session_check: bool = True
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -146,7 +133,7 @@ class Server:
     def start(self, log: Path) -> None:
         """Start serving (taskset execs the server, so the pid is the server's) and wait until it answers."""
         serve = ["serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(self.port)]
-        command = [TODOCHAT, *serve] if self.session_check else [sys.executable, "-c", _WITHOUT_SESSION_CHECK, *serve]
+        command = [TODOCHAT, *serve]
         with log.open("wb") as out:
             self.process = subprocess.Popen(  # noqa: S603 - our own command
                 pinned(command, self.cpu),

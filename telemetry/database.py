@@ -82,6 +82,9 @@ def _trace_statements(sync_engine: Engine) -> None:
     def before(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
         if context is None or not is_instrumentation_enabled():
             return
+        parent = trace.get_current_span().get_span_context()
+        if parent.is_valid and not parent.trace_flags.sampled:
+            return  # under an unsampled parent the span would be dropped (or orphaned): skip making it
         words = _LEADING_COMMENT.sub("", statement, count=1).split(maxsplit=1)
         name = (words[0] if words else str(base["db.system"])) + suffix
         context._otel_span = tracer.start_span(

@@ -232,26 +232,13 @@ def judge_span(
 
 
 @dataclass(frozen=True, slots=True)
-class ScenarioVerdict:
-    """A scenario's judged phases, its own checks (capacity, or every phase's checks) and why it stopped early."""
+class ScenarioVerdict(GateResult):
+    """A scenario's checks (capacity, or every phase's checks), its judged phases and why it stopped early."""
 
-    name: str
-    phases: tuple[PhaseResult, ...]
-    checks: tuple[Check, ...]
+    name: str = ""
+    phases: tuple[PhaseResult, ...] = ()
     capacity_rps: float | None = None
     aborted: str | None = None
-
-    @property
-    def breaches(self) -> tuple[Check, ...]:
-        return tuple(ch for ch in self.checks if not ch.passed)
-
-    @property
-    def passed(self) -> bool:
-        return not self.breaches
-
-    @property
-    def breach_kinds(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(ch.kind for ch in self.breaches))
 
 
 def evaluate(
@@ -265,7 +252,7 @@ def evaluate(
     """The verdict on a finished (or stopped) run."""
     if recording.start is None:
         missing = Check("throughput", "requests recorded", None, 1.0, False)
-        return ScenarioVerdict(scenario.name, (), (missing,), aborted=aborted or "nothing was recorded")
+        return ScenarioVerdict((missing,), scenario.name, aborted=aborted or "nothing was recorded")
     window = rollback_window_seconds(spec, window_scale)
     last = recording.last_second
     end = float(last) if last is not None else recording.start  # the last second may be partial
@@ -282,7 +269,7 @@ def evaluate(
             checks += [replace(ch, subject=prefix + ch.subject) for ch in p.result.checks]
         if not phases:
             checks.append(Check("throughput", "steady-state requests", 0.0, 1.0, False))
-        return ScenarioVerdict(scenario.name, tuple(phases), tuple(checks), aborted=aborted)
+        return ScenarioVerdict(tuple(checks), scenario.name, tuple(phases), aborted=aborted)
     within = [p.rps for p in phases if _within_slo(p.result)]
     capacity = max(within) if within else None
     floor = scenario.min_rps if scenario.min_rps is not None else spec_rate(spec)
@@ -293,7 +280,7 @@ def evaluate(
         floor,
         capacity is not None and capacity >= floor,
     )
-    return ScenarioVerdict(scenario.name, tuple(phases), (check,), capacity_rps=capacity, aborted=aborted)
+    return ScenarioVerdict((check,), scenario.name, tuple(phases), capacity_rps=capacity, aborted=aborted)
 
 
 def spec_rate(spec: Spec) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -20,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import create_scratch_database, drop_scratch_database, free_port, migrate
+from tests.support import free_port, migrate, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 TODOCHAT = str(Path(sys.executable).parent / "todochat")
@@ -69,12 +68,8 @@ def database(backend: str) -> Iterator[str]:
         server_url = postgres_server_url()
         if server_url is None:
             raise RuntimeError("PostgreSQL needs TEST_DATABASE_URL (or DATABASE_URL) naming a server")
-        url = asyncio.run(create_scratch_database(server_url))
-        try:
-            migrate(url)
+        with scratch_database(server_url) as url:
             yield url
-        finally:
-            asyncio.run(drop_scratch_database(server_url, url))
         return
     from app.core.config import normalize_database_url
 

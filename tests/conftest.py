@@ -6,7 +6,6 @@ session and dropped at the end, so they never touch data that is already on the 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 from app.core.config import Settings, normalize_database_url
-from tests.support import IN_CI, LiveServer, create_scratch_database, drop_scratch_database, migrate, unavailable
+from tests.support import IN_CI, LiveServer, migrate, scratch_database, unavailable
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -38,10 +37,8 @@ def postgres_url() -> Iterator[str]:
     """A scratch PostgreSQL database with the schema migrated, for this test session."""
     if not POSTGRES_URL:
         unavailable("TEST_DATABASE_URL is not set (no PostgreSQL to test against)")
-    url = asyncio.run(create_scratch_database(POSTGRES_URL))
-    migrate(url)
-    yield url
-    asyncio.run(drop_scratch_database(POSTGRES_URL, url))
+    with scratch_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

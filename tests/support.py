@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -90,6 +91,18 @@ async def drop_scratch_database(server_url: str, url: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, *, migrated: bool = True) -> Iterator[str]:
+    """A new database on the PostgreSQL server at `server_url` (schema migrated unless told not), dropped after."""
+    url = asyncio.run(create_scratch_database(server_url))
+    try:
+        if migrated:
+            migrate(url)
+        yield url
+    finally:
+        asyncio.run(drop_scratch_database(server_url, url))
 
 
 @dataclass

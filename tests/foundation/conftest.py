@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from app.core.config import Settings, normalize_database_url
 from app.db.session import create_engine
 from tests.conftest import POSTGRES_URL
 from tests.foundation.helpers import make_account
-from tests.support import create_scratch_database, drop_scratch_database, unavailable
+from tests.support import scratch_database, unavailable
 
 
 @pytest.fixture
@@ -50,8 +49,5 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         return
     if not POSTGRES_URL:
         unavailable("TEST_DATABASE_URL is not set (no PostgreSQL to test against)")
-    url = asyncio.run(create_scratch_database(POSTGRES_URL))
-    try:
+    with scratch_database(POSTGRES_URL, migrated=False) as url:
         yield url
-    finally:
-        asyncio.run(drop_scratch_database(POSTGRES_URL, url))

@@ -6,7 +6,6 @@ pytest) with about 20 judged seconds, and checks the exit code and the JSON repo
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from loadtests.evaluate import EXIT_CODES
-from tests.support import create_scratch_database, drop_scratch_database
+from tests.support import scratch_database
 
 pytestmark = pytest.mark.slow
 TODOCHAT = str(Path(sys.executable).parent / "todochat")
@@ -42,9 +41,8 @@ def scratch_postgres() -> Iterator[str | None]:
     if not server:
         yield None
         return
-    url = asyncio.run(create_scratch_database(server))
-    yield url
-    asyncio.run(drop_scratch_database(server, url))
+    with scratch_database(server, migrated=False) as url:
+        yield url
 
 
 def test_a_healthy_build_passes_the_gate(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 import uuid
@@ -16,7 +15,7 @@ import pytest
 from app.recovery.dsn import PostgresTarget
 from app.recovery.settings import RecoverySettings
 from tests.conftest import POSTGRES_URL
-from tests.support import create_scratch_database, drop_scratch_database, migrate, unavailable
+from tests.support import scratch_database, unavailable
 
 
 @pytest.fixture
@@ -24,12 +23,8 @@ def source_url() -> Iterator[str]:
     """A scratch PostgreSQL database with the schema migrated, for one test."""
     if not POSTGRES_URL:
         unavailable("TEST_DATABASE_URL is not set (no PostgreSQL to test against)")
-    url = asyncio.run(create_scratch_database(POSTGRES_URL))
-    try:
-        migrate(url)
+    with scratch_database(POSTGRES_URL) as url:
         yield url
-    finally:
-        asyncio.run(drop_scratch_database(POSTGRES_URL, url))
 
 
 @pytest.fixture

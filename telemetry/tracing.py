@@ -114,9 +114,6 @@ class _HashOnceResource(Resource):
     def __hash__(self) -> int:
         return self._hash
 
-    def __eq__(self, other: object) -> bool:
-        return Resource.__eq__(self, other)
-
 
 def _instrument_httpx() -> None:
     """Trace every httpx2 client (google-genai and the MCP client use httpx2) and propagate the context."""

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -59,9 +59,12 @@ def instrument_engine(engine: E, *, traces: bool | None = None, pool_metrics: bo
 def _trace_statements(sync_engine: Engine) -> None:
     """One CLIENT span per statement, with the attributes opentelemetry-instrumentation-sqlalchemy sets.
 
-    Its EngineTracer costs more per statement than the statement's own Python work on a small query (URL
-    attributes rebuilt and set one by one, the span made current for a comment feature we do not use) and
-    adds four pool listeners; this keeps the span and its attributes and drops the rest.
+    The span is made where the DBAPI cursor runs the statement, through SQLAlchemy's dialect execution hooks
+    (`do_execute`, `do_execute_no_params`, `do_executemany`): the listener runs the statement itself inside the
+    span and tells SQLAlchemy it did. Engine events (`before_cursor_execute`, which the contrib instrumentation
+    uses) would switch every connection of the engine onto SQLAlchemy's event path: measured on GET
+    /api/v1/tasks, about 50 us of CPU per request even with listeners that do nothing, whether or not the
+    request is sampled. The dialect hooks cost nothing when the statement is not traced.
     """
     from opentelemetry.instrumentation.sqlalchemy.version import __version__
     from opentelemetry.instrumentation.utils import is_instrumentation_enabled
@@ -79,34 +82,36 @@ def _trace_statements(sync_engine: Engine) -> None:
         base["db.user"] = url.username
     suffix = f" {url.database}" if url.database else ""
 
-    def before(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
-        if context is None or not is_instrumentation_enabled():
-            return
+    def start_span(statement: str) -> Span | None:
+        if not is_instrumentation_enabled():
+            return None
         parent = trace.get_current_span().get_span_context()
         if parent.is_valid and not parent.trace_flags.sampled:
-            return  # under an unsampled parent the span would be dropped (or orphaned): skip making it
+            return None  # under an unsampled parent the span would be dropped (or orphaned): skip making it
         words = _LEADING_COMMENT.sub("", statement, count=1).split(maxsplit=1)
         name = (words[0] if words else str(base["db.system"])) + suffix
-        context._otel_span = tracer.start_span(
-            name, kind=SpanKind.CLIENT, attributes={**base, "db.statement": statement}
-        )
+        return tracer.start_span(name, kind=SpanKind.CLIENT, attributes={**base, "db.statement": statement})
 
-    def after(_conn: Any, _cursor: Any, _statement: str, _params: Any, context: Any, _many: bool) -> None:
-        span = getattr(context, "_otel_span", None)
-        if span is not None:
-            context._otel_span = None
+    def traced(execute: Callable[..., None]) -> Callable[..., bool]:
+        def listener(cursor: Any, statement: str, *rest: Any) -> bool:
+            span = start_span(statement)
+            if span is None:
+                return False  # not handled here: SQLAlchemy runs the statement as usual
+            try:
+                execute(cursor, statement, *rest)
+            except BaseException as exc:
+                span.set_status(Status(StatusCode.ERROR, str(exc)))
+                span.end()
+                raise
             span.end()
+            return True  # handled: the statement has run
 
-    def failed(exception_context: Any) -> None:
-        span = getattr(exception_context.execution_context, "_otel_span", None)
-        if span is not None:
-            exception_context.execution_context._otel_span = None
-            span.set_status(Status(StatusCode.ERROR, str(exception_context.original_exception)))
-            span.end()
+        return listener
 
-    event.listen(sync_engine, "before_cursor_execute", before)
-    event.listen(sync_engine, "after_cursor_execute", after)
-    event.listen(sync_engine, "handle_error", failed)
+    dialect = sync_engine.dialect
+    event.listen(sync_engine, "do_execute", traced(dialect.do_execute))
+    event.listen(sync_engine, "do_execute_no_params", traced(dialect.do_execute_no_params))
+    event.listen(sync_engine, "do_executemany", traced(dialect.do_executemany))
 
 
 def _watch_pool(sync_engine: Engine) -> None:

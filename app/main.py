@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,17 @@ API_PREFIX = "/api/v1"
 DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend" / "out"
 
 
+def freeze_startup_objects() -> None:
+    """Keep what start-up built (modules, routes, schemas, mappers, clients) out of garbage collection.
+
+    Those objects live as long as the process, yet every full collection walks all of them; measured on GET
+    /api/v1/tasks, that was about a tenth of the CPU per request. Garbage made so far is collected first, so
+    nothing collectable is frozen.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; `settings` defaults to the environment's."""
     settings = settings or get_settings()
@@ -33,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime = runtime
         try:
             async with chat_components.running(runtime):
+                freeze_startup_objects()
                 yield
         finally:
             await runtime.close()

@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from telemetry.config import TelemetryConfig
+from telemetry.spans import LightTracerProvider
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +47,8 @@ def configure(config: TelemetryConfig) -> TracerProvider | None:
         )
         # No sampler argument: the SDK reads OTEL_TRACES_SAMPLER/_ARG, defaulting to parentbased_always_on,
         # so a browser's sampled `traceparent` starts the trace and its decision is kept downstream.
-        provider = TracerProvider(resource=resource)
+        # The SDK's provider, with spans that cost less to make (telemetry.spans).
+        provider = LightTracerProvider(resource=resource)
         if config.otlp_traces_endpoint:
             provider.add_span_processor(BatchSpanProcessor(_otlp_exporter()))
         trace.set_tracer_provider(provider)

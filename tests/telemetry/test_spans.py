@@ -1,0 +1,163 @@
+"""Light spans behave as the SDK's own: the same spans made both ways encode to the same OTLP bytes."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Sequence
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
+from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode, TraceFlags
+
+from telemetry.spans import LightSpan, LightTracer, LightTracerProvider
+
+
+class CountingIds(IdGenerator):
+    """Ids 1, 2, 3...: two providers given one each make the same ids in the same order."""
+
+    def __init__(self) -> None:
+        self._next = itertools.count(1)
+
+    def generate_span_id(self) -> int:
+        return next(self._next)
+
+    def generate_trace_id(self) -> int:
+        return 0xABC000 + next(self._next)
+
+
+class Keep(SpanExporter):
+    def __init__(self) -> None:
+        self.spans: list[ReadableSpan] = []
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.spans.extend(spans)
+        return SpanExportResult.SUCCESS
+
+
+class Opaque:
+    """No __str__ or __repr__ of its own: not a valid attribute value, and not turned into a string."""
+
+    __slots__ = ()
+
+
+def made_with(
+    provider_type: type[TracerProvider], scenario: Callable[[trace.Tracer], None], **options: object
+) -> list[ReadableSpan]:
+    kept = Keep()
+    provider = provider_type(resource=Resource({"service.name": "t"}), id_generator=CountingIds(), **options)  # type: ignore[arg-type]
+    provider.add_span_processor(SimpleSpanProcessor(kept))
+    scenario(provider.get_tracer("tests.spans", "1.0", "https://opentelemetry.io/schemas/1.26.0"))
+    return kept.spans
+
+
+def everything(tracer: trace.Tracer) -> None:
+    """Every way a span gets its content, with fixed times so both kinds of span can be compared."""
+    remote = SpanContext(0x77, 0x88, is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
+    root = tracer.start_span(
+        "GET",
+        kind=SpanKind.SERVER,
+        attributes={"http.request.method": "GET", "url.path": "/api/v1/tasks", "n": 3, "ok": True, "ratio": 0.5},
+        start_time=1_000,
+    )
+    with trace.use_span(root, end_on_exit=False):
+        child = tracer.start_span(
+            "SELECT todochat",
+            kind=SpanKind.CLIENT,
+            attributes={"db.statement": "SELECT 1", "tags": ["a", "b"], "nothing": None, "weird": Opaque()},
+            links=[Link(remote, {"why": "retry"})],
+            start_time=2_000,
+        )
+        child.set_attribute("db.rows", 1)
+        child.set_attributes({"db.statement": "SELECT 2", "nested": {"k": [1, 2]}, "obj": object.__name__})
+        child.add_event("fetched", {"rows": 1}, timestamp=2_500)
+        child.add_link(remote, {"why": "again"})
+        try:
+            raise ValueError("no such table")
+        except ValueError as exc:
+            child.record_exception(exc, timestamp=2_600)
+        child.set_status(StatusCode.ERROR, "no such table")
+        child.end(end_time=3_000)
+        child.set_attribute("late", 1)  # ignored: the span has ended
+        child.end(end_time=9_000)  # ignored too
+    root.update_name("GET /api/v1/tasks")
+    root.set_attribute("http.response.status_code", 200)
+    root.set_attribute("url.path", "/api/v1/tasks?again")  # a key set again
+    root.end(end_time=4_000)
+
+
+def many_attributes(tracer: trace.Tracer) -> None:
+    span = tracer.start_span("limits", attributes={f"k{i}": "x" * i for i in range(6)}, start_time=1)
+    span.set_attribute("k1", "y" * 20)
+    span.set_attributes({"late1": 1, "late2": "long value here", "": "empty key", "k5": 5})
+    span.end(end_time=2)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "options"),
+    [
+        (everything, {}),
+        (many_attributes, {"span_limits": SpanLimits(max_span_attributes=4, max_span_attribute_length=8)}),
+        (many_attributes, {"span_limits": SpanLimits(max_span_attributes=0)}),
+    ],
+)
+def test_light_spans_encode_exactly_as_sdk_spans(scenario: Callable[[trace.Tracer], None], options: dict) -> None:
+    sdk = made_with(TracerProvider, scenario, **options)
+    light = made_with(LightTracerProvider, scenario, **options)
+    assert all(isinstance(s, LightSpan) for s in light)
+    assert len(light) == len(sdk) > 0
+    assert encode_spans(light).SerializeToString() == encode_spans(sdk).SerializeToString()
+    for a, b in zip(light, sdk, strict=True):
+        assert (a.dropped_attributes, a.dropped_events, a.dropped_links) == (
+            b.dropped_attributes,
+            b.dropped_events,
+            b.dropped_links,
+        )
+        assert dict(a.attributes or {}) == dict(b.attributes or {})
+        assert a.to_json() == b.to_json()
+
+
+def test_the_limits_drop_and_count_as_the_sdk_does() -> None:
+    (span,) = made_with(LightTracerProvider, many_attributes, span_limits=SpanLimits(4, max_span_attribute_length=8))
+    # k0..k5 keep the newest 4; k1 comes back truncated; late1, late2 push out the oldest; the empty key is
+    # dropped; k5 set again moves to the end.
+    assert dict(span.attributes or {}) == {"k1": "yyyyyyyy", "late1": 1, "late2": "long val", "k5": 5}
+    assert span.dropped_attributes == 6
+
+
+def test_unsampled_spans_are_not_recorded_and_keep_the_parent_trace() -> None:
+    for sampler, recorded in ((ALWAYS_ON, True), (ALWAYS_OFF, False)):
+        provider = LightTracerProvider(sampler=sampler)
+        tracer = provider.get_tracer("tests.spans")
+        assert isinstance(tracer, LightTracer)
+        parent = tracer.start_span("parent")
+        with trace.use_span(parent, end_on_exit=True):
+            child = tracer.start_span("child")
+        assert child.is_recording() is recorded
+        assert child.get_span_context().trace_id == parent.get_span_context().trace_id
+        assert child.get_span_context().trace_flags.sampled is recorded
+
+
+def test_a_span_ended_from_two_threads_is_exported_once() -> None:
+    kept = Keep()
+    provider = LightTracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(kept))
+    span = provider.get_tracer("tests.spans").start_span("raced")
+    threads = [threading.Thread(target=span.end) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert kept.spans == [span]
+
+
+def test_the_global_provider_is_a_light_one_once_tracing_is_configured(server: object) -> None:
+    tracer = trace.get_tracer("tests.spans.global")
+    assert isinstance(tracer, LightTracer)
+    assert trace.get_tracer("tests.spans.global") is tracer  # cached by the SDK as before

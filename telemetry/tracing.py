@@ -91,14 +91,15 @@ def _otlp_exporter() -> Any:
     if protocol and protocol != "http/protobuf":
         log.warning("otlp_protocol_unsupported", protocol=protocol, using="http/protobuf")
     import requests
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    from telemetry.otlp import SpanExporter
 
     # Endpoint, headers, timeout, compression and CA certificate come from the standard OTEL_EXPORTER_OTLP_*
     # variables. The session ignores proxy and netrc variables: requests would otherwise look for a netrc file
     # on every export (a file-system search each time), and the collector is a local sidecar or agent.
     session = requests.Session()
     session.trust_env = False
-    return OTLPSpanExporter(session=session)
+    return SpanExporter(session=session)
 
 
 class _HashOnceResource(Resource):

@@ -9,13 +9,23 @@ from collections.abc import Callable, Sequence
 import pytest
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
-from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode, TraceFlags
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    StatusCode,
+    TraceFlags,
+    set_span_in_context,
+)
 
+from telemetry.otlp import encode_spans as fast_encode
 from telemetry.spans import LightSpan, LightTracer, LightTracerProvider
 
 
@@ -161,3 +171,28 @@ def test_the_global_provider_is_a_light_one_once_tracing_is_configured(server: o
     tracer = trace.get_tracer("tests.spans.global")
     assert isinstance(tracer, LightTracer)
     assert trace.get_tracer("tests.spans.global") is tracer  # cached by the SDK as before
+
+
+def mixed(tracer: trace.Tracer) -> None:
+    """Everyday spans and others, under two scopes: the encoder writes some and hands the rest on."""
+    everything(tracer)
+    remote = SpanContext(0x5, 0x6, is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
+    child = tracer.start_span(
+        "remote child",
+        context=set_span_in_context(NonRecordingSpan(remote)),
+        attributes={"s": "", "t": "ünïcode ✓", "f": False, "z": 0, "neg": -5, "big": 2**62, "d": -0.25, "inf": 1e300},
+        start_time=10,
+    )
+    child.set_status(StatusCode.OK)
+    child.end(end_time=20)
+    tracer.start_span("", attributes={"x": 1}, start_time=30).end(end_time=31)
+    tracer.start_span("huge int", attributes={"n": 2**64}, start_time=40).end(end_time=41)
+
+
+@pytest.mark.parametrize("scenario", [everything, many_attributes, mixed])
+def test_the_fast_encoder_writes_what_the_exporter_would(scenario: Callable[[trace.Tracer], None]) -> None:
+    spans = made_with(LightTracerProvider, scenario, span_limits=SpanLimits(max_span_attribute_length=8))
+    second_scope = made_with(LightTracerProvider, mixed)
+    batch = [*spans, *second_scope, *spans[:1]]
+    assert fast_encode(batch) == encode_spans(batch).SerializeToString()
+    assert ExportTraceServiceRequest.FromString(fast_encode(batch)) == encode_spans(batch)

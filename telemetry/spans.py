@@ -26,7 +26,7 @@ from typing import Any
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
-from opentelemetry.attributes import _clean_attribute_value
+from opentelemetry.attributes import _clean_attribute_value, _is_non_custom_str
 from opentelemetry.sdk.trace import EventBase, Span, SpanLimits, Tracer, TracerProvider
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import SpanKind, TraceFlags
@@ -81,16 +81,23 @@ class LightSpan(Span):
         self._events: Sequence[Any] = ()
         self._links: Sequence[trace_api.Link] = self._new_links(links) if links else ()
 
-    def _store(self, attributes: Mapping[str, types.AnyValue]) -> None:
+    def _store(self, attributes: Mapping[str, types.AnyValue], *, single: bool = False) -> None:
+        """Add attributes under the span limits, cleaning keys and values as the SDK's BoundedAttributes does.
+
+        `single` is set_attribute's path, where the SDK drops a key that is not a non-empty string; from a
+        mapping (the span's start, set_attributes) it drops empty keys and turns other keys into strings.
+        """
         limit = self._limits.max_span_attribute_length
         most = self._limits.max_span_attributes
         stored = self._attributes
         for key, value in attributes.items():
-            if not (type(value) in _PLAIN and (limit is None or type(value) is not str or len(value) <= limit)):
-                if not key or not isinstance(key, str):
-                    logger.warning("invalid key `%s`. must be non-empty string. Dropping key from attributes.", key)
+            if type(key) is not str or not key:
+                cleaned = self._clean_key(key, single)
+                if cleaned is None:
                     self._dropped_attributes += 1
                     continue
+                key = cleaned
+            if not (type(value) in _PLAIN and (limit is None or type(value) is not str or len(value) <= limit)):
                 value = _clean_attribute_value(value, limit)
             if key in stored:
                 del stored[key]  # a key set again moves to the end, as in the SDK
@@ -101,6 +108,15 @@ class LightSpan(Span):
                 del stored[next(iter(stored))]
                 self._dropped_attributes += 1
             stored[key] = value
+
+    @staticmethod
+    def _clean_key(key: object, single: bool) -> str | None:
+        if key and isinstance(key, str):
+            return key
+        if single or not key or not _is_non_custom_str(key):
+            logger.warning("invalid attribute key `%s`. must be a non-empty string. Dropping it.", key)
+            return None
+        return str(key)
 
     @property
     def dropped_attributes(self) -> int:
@@ -116,7 +132,7 @@ class LightSpan(Span):
         if self._end_time is not None:
             logger.warning("Setting attribute on ended span.")
             return
-        self._store({key: value})
+        self._store({key: value}, single=True)
 
     def _add_event(self, event: EventBase) -> None:
         with self._lock:

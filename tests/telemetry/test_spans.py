@@ -96,6 +96,9 @@ def everything(tracer: trace.Tracer) -> None:
         child.end(end_time=3_000)
         child.set_attribute("late", 1)  # ignored: the span has ended
         child.end(end_time=9_000)  # ignored too
+    root.set_attributes({"": "empty", 7: "seven"})  # type: ignore[dict-item]  # keys a caller got wrong
+    root.set_attribute("", "empty again")
+    root.set_attribute(8, "eight")  # type: ignore[arg-type]
     root.update_name("GET /api/v1/tasks")
     root.set_attribute("http.response.status_code", 200)
     root.set_attribute("url.path", "/api/v1/tasks?again")  # a key set again

@@ -79,16 +79,39 @@ def _any_value(value: Any) -> bytes | None:
     return None
 
 
+# Most attributes repeat from span to span (method, route, status, the statement text): their encoding is kept.
+_ATTRIBUTES_KEPT = 2048
+_LONGEST_KEPT = 2048
+_attributes: dict[tuple[str, type, Any], bytes] = {}
+
+
+def _attribute(key: str, value: Any) -> bytes | None:
+    """The span's `attributes` field for one plain key and value (None for any other value)."""
+    kept = (key, type(value), value)  # the type too: True == 1 == 1.0 as dictionary keys
+    encoded = _attributes.get(kept)
+    if encoded is None:
+        any_value = _any_value(value)
+        if any_value is None:
+            return None
+        encoded = _field(b"\x4a", _text(b"\x0a", key) + _field(b"\x12", any_value))
+        # Not floats: 0.0 and -0.0 are one key but two encodings (and a NaN is never found again).
+        if type(value) is not float and (type(value) is not str or len(value) <= _LONGEST_KEPT):
+            if len(_attributes) >= _ATTRIBUTES_KEPT:
+                _attributes.clear()  # bounded; the everyday ones come back at once
+            _attributes[kept] = encoded
+    return encoded
+
+
 def _span(span: ReadableSpan) -> bytes | None:
     """The Span message of an everyday span, or None when it has anything else."""
     if span.events or span.links or span.dropped_events or span.dropped_links:
         return None
     attributes = []
     for key, value in (span.attributes or {}).items():
-        encoded = _any_value(value)
+        encoded = _attribute(key, value)
         if encoded is None:
             return None
-        attributes.append(_field(b"\x4a", _text(b"\x0a", key) + _field(b"\x12", encoded)))
+        attributes.append(encoded)
     context = span.get_span_context()
     if context is None:
         return None

@@ -188,7 +188,8 @@ def mixed(tracer: trace.Tracer) -> None:
     )
     child.set_status(StatusCode.OK)
     child.end(end_time=20)
-    tracer.start_span("", attributes={"x": 1}, start_time=30).end(end_time=31)
+    tracer.start_span("", attributes={"x": 1, "zero": 0.0, "one": True}, start_time=30).end(end_time=31)
+    tracer.start_span("again", attributes={"x": 1, "zero": -0.0, "one": 1}, start_time=32).end(end_time=33)
     tracer.start_span("huge int", attributes={"n": 2**64}, start_time=40).end(end_time=41)
 
 

@@ -33,7 +33,6 @@ LABEL_SEVERITY: Final = "severity"
 LABEL_CHECK: Final = "check"
 LABEL_ENVIRONMENT: Final = "deployment_environment"  # target label set by the scrape config
 EXEMPLAR_TRACE_ID: Final = "trace_id"  # exemplar label that links a latency sample to its trace
-EXEMPLAR_SPAN_ID: Final = "span_id"
 
 STATUS_CLASSES: Final = ("2xx", "3xx", "4xx", "5xx")
 ROUTE_UNMATCHED: Final = "unmatched"  # the route label of requests no route matched (404s, redirects)

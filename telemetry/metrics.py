@@ -86,11 +86,25 @@ circuit_breaker_open = Gauge(
 
 
 def trace_exemplar() -> dict[str, str] | None:
-    """The current span's trace id as an exemplar, when a sampled span is recording."""
+    """The current span's trace id as an exemplar, when a sampled span is recording.
+
+    Only the trace id: it is what opens the trace from a Grafana panel, and each exemplar label is validated
+    on every observation. A request observes twice under its server span (pool wait, duration), so the last
+    exemplar is kept and reused for the same span.
+    """
     ctx = trace.get_current_span().get_span_context()
-    if not ctx.is_valid or not ctx.trace_flags.sampled:
+    if not ctx.trace_flags.sampled or not ctx.is_valid:
         return None
-    return {c.EXEMPLAR_TRACE_ID: format(ctx.trace_id, "032x"), c.EXEMPLAR_SPAN_ID: format(ctx.span_id, "016x")}
+    global _last_exemplar
+    last = _last_exemplar
+    if last[0] is ctx:
+        return last[1]
+    exemplar = {c.EXEMPLAR_TRACE_ID: format(ctx.trace_id, "032x")}
+    _last_exemplar = (ctx, exemplar)
+    return exemplar
+
+
+_last_exemplar: tuple[object, dict[str, str] | None] = (None, None)
 
 
 def observe(histogram: Histogram, seconds: float, **labels: str) -> None:

@@ -7,6 +7,7 @@ import re
 import time
 import weakref
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from opentelemetry import trace
@@ -88,9 +89,14 @@ def _trace_statements(sync_engine: Engine) -> None:
         parent = trace.get_current_span().get_span_context()
         if parent.is_valid and not parent.trace_flags.sampled:
             return None  # under an unsampled parent the span would be dropped (or orphaned): skip making it
+        return tracer.start_span(
+            span_name(statement), kind=SpanKind.CLIENT, attributes={**base, "db.statement": statement}
+        )
+
+    @lru_cache(maxsize=1024)  # the same few statements run again and again (SQLAlchemy caches their text)
+    def span_name(statement: str) -> str:
         words = _LEADING_COMMENT.sub("", statement, count=1).split(maxsplit=1)
-        name = (words[0] if words else str(base["db.system"])) + suffix
-        return tracer.start_span(name, kind=SpanKind.CLIENT, attributes={**base, "db.statement": statement})
+        return (words[0] if words else str(base["db.system"])) + suffix
 
     def traced(execute: Callable[..., None]) -> Callable[..., bool]:
         def listener(cursor: Any, statement: str, *rest: Any) -> bool:

@@ -178,8 +178,9 @@ class TelemetryMiddleware:
         if span is not None:
             if route != c.ROUTE_UNMATCHED:
                 span.update_name(f"{method} {route}")
-                span.set_attribute("http.route", route)
-            span.set_attribute("http.response.status_code", status)
+                span.set_attributes({"http.route": route, "http.response.status_code": status})
+            else:
+                span.set_attribute("http.response.status_code", status)
             if error is not None:
                 span.record_exception(error)
             if status >= 500:

@@ -28,8 +28,9 @@ from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.attributes import _clean_attribute_value, _is_non_custom_str
 from opentelemetry.sdk.trace import EventBase, Span, SpanLimits, Tracer, TracerProvider
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, DEFAULT_ON
 from opentelemetry.sdk.util import BoundedList
-from opentelemetry.trace import SpanKind, TraceFlags
+from opentelemetry.trace import SpanKind, TraceFlags, TraceState
 from opentelemetry.trace.status import Status, StatusCode
 from opentelemetry.util import types
 
@@ -191,8 +192,20 @@ class LightTracer(Tracer):
         else:
             trace_id = parent.trace_id
             random_trace_id = parent.trace_flags.random_trace_id
-        sampling = self.sampler.should_sample(context, trace_id, name, kind, attributes, links)
-        flags = TraceFlags.SAMPLED if sampling.decision.is_sampled() else TraceFlags.DEFAULT  # type: ignore[no-untyped-call]
+        sampler = self.sampler
+        trace_state: TraceState | None
+        if sampler is ALWAYS_ON or sampler is DEFAULT_ON:
+            # The SDK's two everyday samplers decide from the parent alone: always, or as the parent did
+            # (sampling from scratch at the root). Their answer is worked out here without a sampling call.
+            sampled = recording = sampler is ALWAYS_ON or parent is None or parent.trace_flags.sampled
+            trace_state = parent.trace_state if parent is not None else None
+        else:
+            sampling = sampler.should_sample(context, trace_id, name, kind, attributes, links)
+            sampled = sampling.decision.is_sampled()  # type: ignore[no-untyped-call]
+            recording = sampling.decision.is_recording()  # type: ignore[no-untyped-call]
+            trace_state = sampling.trace_state
+            attributes = sampling.attributes
+        flags = TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT
         if random_trace_id:
             flags |= TraceFlags.RANDOM_TRACE_ID
         span_context = trace_api.SpanContext(
@@ -200,9 +213,9 @@ class LightTracer(Tracer):
             self.id_generator.generate_span_id(),
             is_remote=False,
             trace_flags=TraceFlags(flags),
-            trace_state=sampling.trace_state,
+            trace_state=trace_state,
         )
-        if not sampling.decision.is_recording():  # type: ignore[no-untyped-call]
+        if not recording:
             return trace_api.NonRecordingSpan(context=span_context)
         span = LightSpan(
             name,
@@ -210,7 +223,7 @@ class LightTracer(Tracer):
             parent,
             self,
             kind,
-            sampling.attributes,
+            attributes,
             links,
             record_exception,
             set_status_on_exception,

@@ -14,7 +14,14 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.id_generator import IdGenerator
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    DEFAULT_ON,
+    ParentBased,
+    Sampler,
+    TraceIdRatioBased,
+)
 from opentelemetry.trace import (
     Link,
     NonRecordingSpan,
@@ -22,6 +29,7 @@ from opentelemetry.trace import (
     SpanKind,
     StatusCode,
     TraceFlags,
+    TraceState,
     set_span_in_context,
 )
 
@@ -200,3 +208,38 @@ def test_the_fast_encoder_writes_what_the_exporter_would(scenario: Callable[[tra
     batch = [*spans, *second_scope, *spans[:1]]
     assert fast_encode(batch) == encode_spans(batch).SerializeToString()
     assert ExportTraceServiceRequest.FromString(fast_encode(batch)) == encode_spans(batch)
+
+
+def parents(tracer: trace.Tracer) -> None:
+    """Spans under every kind of parent: none, local sampled and not, remote sampled and not, with trace state."""
+    state = TraceState([("vendor", "v1")])
+    remote = {
+        flag: SpanContext(0x42, 0x43, is_remote=True, trace_flags=TraceFlags(flag), trace_state=state)
+        for flag in (TraceFlags.DEFAULT, TraceFlags.SAMPLED)
+    }
+    for parent in remote.values():
+        with trace.use_span(NonRecordingSpan(parent)):
+            tracer.start_span("under remote", start_time=1).end(end_time=2)
+    root = tracer.start_span("root", attributes={"a": 1}, start_time=3)
+    with trace.use_span(root, end_on_exit=False):
+        tracer.start_span("under local", attributes={"b": 2}, start_time=4).end(end_time=5)
+    root.end(end_time=6)
+    unsampled_local = SpanContext(0x52, 0x53, is_remote=False, trace_flags=TraceFlags(TraceFlags.DEFAULT))
+    with trace.use_span(NonRecordingSpan(unsampled_local)):
+        tracer.start_span("under unsampled local", start_time=7).end(end_time=8)
+
+
+@pytest.mark.parametrize(
+    "sampler", [ALWAYS_ON, DEFAULT_ON, ALWAYS_OFF, TraceIdRatioBased(0.5), ParentBased(ALWAYS_OFF)]
+)
+def test_sampling_decisions_match_the_sdk(sampler: Sampler) -> None:
+    sdk = made_with(TracerProvider, parents, sampler=sampler)
+    light = made_with(LightTracerProvider, parents, sampler=sampler)
+    assert [s.name for s in light] == [s.name for s in sdk]
+    assert encode_spans(light).SerializeToString() == encode_spans(sdk).SerializeToString()
+    if sampler is ALWAYS_ON:
+        assert len(light) == 5
+    for span in light:
+        assert span.context.trace_flags.sampled
+        if span.parent is not None and span.parent.is_remote:
+            assert span.context.trace_state == TraceState([("vendor", "v1")])

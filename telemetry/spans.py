@@ -124,16 +124,18 @@ class LightSpan(Span):
         return self._dropped_attributes
 
     def set_attributes(self, attributes: Mapping[str, types.AnyValue]) -> None:
-        if self._end_time is not None:
-            logger.warning("Setting attribute on ended span.")
-            return
-        self._store(attributes)
+        with self._lock:  # as the SDK: a span shared between threads keeps its attributes consistent
+            if self._end_time is not None:
+                logger.warning("Setting attribute on ended span.")
+                return
+            self._store(attributes)
 
     def set_attribute(self, key: str, value: types.AnyValue) -> None:
-        if self._end_time is not None:
-            logger.warning("Setting attribute on ended span.")
-            return
-        self._store({key: value}, single=True)
+        with self._lock:
+            if self._end_time is not None:
+                logger.warning("Setting attribute on ended span.")
+                return
+            self._store({key: value}, single=True)
 
     def _add_event(self, event: EventBase) -> None:
         with self._lock:

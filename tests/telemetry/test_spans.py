@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 from collections.abc import Callable, Sequence
 
@@ -243,3 +244,31 @@ def test_sampling_decisions_match_the_sdk(sampler: Sampler) -> None:
         assert span.context.trace_flags.sampled
         if span.parent is not None and span.parent.is_remote:
             assert span.context.trace_state == TraceState([("vendor", "v1")])
+
+
+def test_attributes_set_from_many_threads_stay_within_the_limit() -> None:
+    provider = LightTracerProvider(span_limits=SpanLimits(max_span_attributes=16))
+    span = provider.get_tracer("tests.spans").start_span("shared")
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(2000):
+                span.set_attribute(f"k{(n * 7 + i) % 40}", i)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to give a race its chance
+    try:
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    span.end()
+    assert errors == []
+    assert len(span.attributes or {}) == 16
+    assert span.dropped_attributes > 0

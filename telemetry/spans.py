@@ -27,7 +27,7 @@ from typing import Any
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.attributes import _clean_attribute_value, _is_non_custom_str
-from opentelemetry.sdk.trace import EventBase, Span, SpanLimits, Tracer, TracerProvider
+from opentelemetry.sdk.trace import EventBase, Span, SpanLimits, Tracer, TracerProvider, _check_span_ended
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, DEFAULT_ON
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import SpanKind, TraceFlags, TraceState
@@ -137,25 +137,20 @@ class LightSpan(Span):
                 return
             self._store({key: value}, single=True)
 
+    # The SDK's own guard for these two: under the span's lock, and only while the span has not ended.
+    @_check_span_ended  # type: ignore[untyped-decorator]
     def _add_event(self, event: EventBase) -> None:
-        with self._lock:
-            if self._end_time is not None:
-                logger.warning("Tried calling _add_event on an ended span.")
-                return
-            events = self._events
-            if not isinstance(events, BoundedList):
-                events = self._events = BoundedList(self._limits.max_events)
-            events.append(event)
+        events = self._events
+        if not isinstance(events, BoundedList):
+            events = self._events = BoundedList(self._limits.max_events)
+        events.append(event)
 
+    @_check_span_ended  # type: ignore[untyped-decorator]
     def _add_link(self, link: trace_api.Link) -> None:
-        with self._lock:
-            if self._end_time is not None:
-                logger.warning("Tried calling _add_link on an ended span.")
-                return
-            links = self._links
-            if not isinstance(links, BoundedList):
-                links = self._links = BoundedList(self._limits.max_links)  # only when no links were given at start
-            links.append(link)
+        links = self._links
+        if not isinstance(links, BoundedList):
+            links = self._links = BoundedList(self._limits.max_links)  # only when no links were given at start
+        links.append(link)
 
     def end(self, end_time: int | None = None) -> None:
         with self._lock:

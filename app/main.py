@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,23 +14,13 @@ from app.agent.wiring import ChatComponents
 from app.api.errors import install_error_handlers
 from app.api.middleware import install_middleware
 from app.api.routes import auth, chat, conversations, health, slo, tasks
+from app.core.collector import settle_after_startup
 from app.core.config import Settings, get_settings
 from app.recovery.metrics import install_recovery_collector
 from app.runtime import Runtime
 
 API_PREFIX = "/api/v1"
 DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend" / "out"
-
-
-def freeze_startup_objects() -> None:
-    """Keep what start-up built (modules, routes, schemas, mappers, clients) out of garbage collection.
-
-    Those objects live as long as the process, yet every full collection walks all of them; measured on GET
-    /api/v1/tasks, that was about a tenth of the CPU per request. Garbage made so far is collected first, so
-    nothing collectable is frozen.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime = runtime
         try:
             async with chat_components.running(runtime):
-                freeze_startup_objects()
+                settle_after_startup(settings.gc_young_threshold)
                 yield
         finally:
             await runtime.close()

@@ -5,7 +5,9 @@ TEST_DATABASE_URL names a PostgreSQL server, a scratch PostgreSQL database. "on"
 to a local sink, metrics with exemplars, Sentry with a local DSN. "off": OTEL_SDK_DISABLED=true,
 METRICS_ENABLED=false, no Sentry. Logging is the same in both (one canonical JSON line per request). A third
 mode, "on, 10% sampled", is "on" with OTEL_TRACES_SAMPLER=parentbased_traceidratio and _ARG=0.1: what a
-production deployment that keeps one trace in ten pays.
+production deployment that keeps one trace in ten pays. A fourth, "off, GC threshold 700", is "off" with
+CPython's own young-generation threshold instead of GC_YOUNG_THRESHOLD's default (app.core.collector): what
+that setting saves.
 
 Two figures per mode: throughput as wrk sees it, and the server's CPU time per 1000 requests (utime + stime of
 the server process from /proc, read around each round). On a shared machine throughput swings with whatever
@@ -15,7 +17,8 @@ With two or more CPUs the server runs on one and wrk on another (taskset), so th
 
 Run: make bench-telemetry
   BENCH_ROUNDS (8), BENCH_SECONDS (5), BENCH_CONNECTIONS (16), BENCH_DATABASES ("sqlite,postgresql"),
-  BENCH_PIN (1: pin with taskset), BENCH_SAMPLED (1: also measure the 10%-sampled mode).
+  BENCH_PIN (1: pin with taskset), BENCH_SAMPLED (1: also measure the 10%-sampled mode), BENCH_COLLECTOR (1: also
+  measure "off" with CPython's collector threshold).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ PATH = "/api/v1/tasks"
 SECRET = "bench-secret-key-" + "z" * 32
 TASKS = 20
 
-ON, OFF, SAMPLED = "on", "off", "on, 10% sampled"
+ON, OFF, SAMPLED, DEFAULT_GC = "on", "off", "on, 10% sampled", "off, GC threshold 700"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Options:
     connections: int
     pin: bool
     sampled: bool
+    collector: bool
 
 
 def options_from_env() -> Options:
@@ -73,6 +77,7 @@ def options_from_env() -> Options:
         connections=int(os.environ.get("BENCH_CONNECTIONS", "16")),
         pin=os.environ.get("BENCH_PIN", "1") == "1" and (os.cpu_count() or 1) >= 2 and bool(shutil.which("taskset")),
         sampled=os.environ.get("BENCH_SAMPLED", "1") == "1",
+        collector=os.environ.get("BENCH_COLLECTOR", "1") == "1",
     )
 
 
@@ -106,7 +111,11 @@ def seed(url: str) -> str:
 
 def servers(db_url: str, sink_port: int, options: Options) -> list[Server]:
     """The modes to compare, as servers not yet started."""
-    common = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SENTRY_", "PROMETHEUS_", "METRICS_"))}
+    common = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OTEL_", "SENTRY_", "PROMETHEUS_", "METRICS_", "GC_YOUNG_"))
+    }
     common.update(
         {
             "APP_ENV": "development",
@@ -129,6 +138,8 @@ def servers(db_url: str, sink_port: int, options: Options) -> list[Server]:
     if options.sampled:
         sampled_env = {**on_env, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"}
         modes.append(Server(SAMPLED, sampled_env, cpu=cpu))
+    if options.collector:
+        modes.append(Server(DEFAULT_GC, {**off_env, "GC_YOUNG_THRESHOLD": "700"}, cpu=cpu))
     return modes
 
 
@@ -205,6 +216,13 @@ def report(backend: str, results: dict[str, list[Round]], options: Options, gene
         print(
             f"  throughput 10% sampled/off: {spread(sampled, 3)}  -> {100 * (1 - ts):.1f}% of throughput; "
             f"CPU per request {spread(sampled_cpu, 3)}"
+        )
+    if DEFAULT_GC in results:
+        untuned = paired(results, OFF, DEFAULT_GC, lambda r: r.load.requests_per_second)
+        untuned_cpu = paired(results, DEFAULT_GC, OFF, lambda r: r.cpu_per_1000)
+        print(
+            f"  GC_YOUNG_THRESHOLD's default against CPython's 700 (telemetry off): throughput x {spread(untuned, 3)}, "
+            f"CPU per request at 700 x {spread(untuned_cpu, 3)}"
         )
     errors = sum(r.load.errors for rounds in results.values() for r in rounds)
     print(f"  errors (non-2xx, socket): {errors}; exports and envelopes received by the sink so far: {sink_received()}")

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # ask). Sign-outs on this instance or through Redis are seen at once; elsewhere within this many seconds.
     active_session_cache_seconds: float = Field(default=10.0, ge=0, le=300)
     active_session_cache_entries: int = Field(default=100_000, ge=1)
+    # Young-generation threshold of the garbage collector once start-up is done (app.core.collector); 700 is
+    # CPython's own, 0 switches automatic collection off.
+    gc_young_threshold: int = Field(default=20_000, ge=0)
 
     gemini_api_key: SecretStr | None = None
     gemini_model: str = "gemini-2.5-flash"

@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 import telemetry
 from app.api.middleware import install_middleware
 from app.api.routes.health import ready
+from app.core.collector import settle_after_startup
 from app.core.config import Settings, get_settings
 from app.mcp.server import build_mcp_server, streamable_http_app
 from app.runtime import Runtime
@@ -49,6 +50,7 @@ def create_mcp_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime = holder.runtime
         try:
             async with server.session_manager.run():
+                settle_after_startup(settings.gc_young_threshold)
                 yield
         finally:
             await holder.runtime.close()

@@ -1,19 +1,23 @@
 """What telemetry costs: GET /api/v1/tasks served with telemetry fully on and fully off, side by side.
 
-Both modes are `todochat serve` processes (one worker each) on the same database, SQLite and, when
-TEST_DATABASE_URL names a PostgreSQL server, a scratch PostgreSQL database. "on": 100% sampling, OTLP export
-to a local sink, metrics with exemplars, Sentry with a local DSN. "off": OTEL_SDK_DISABLED=true,
-METRICS_ENABLED=false, no Sentry. Logging is the same in both (one canonical JSON line per request). A third
-mode, "on, 10% sampled", is "on" with OTEL_TRACES_SAMPLER=parentbased_traceidratio and _ARG=0.1: what a
-production deployment that keeps one trace in ten pays. A fourth, "off, GC threshold 700", is "off" with
-CPython's own young-generation threshold instead of GC_YOUNG_THRESHOLD's default (app.core.collector): what
-that setting saves.
+Every mode is a `todochat serve` process (one worker) with a database of its own holding the same user and
+tasks: an SQLite file and, when TEST_DATABASE_URL names a PostgreSQL server, a scratch PostgreSQL database.
+"on": 100% sampling, OTLP export to a local sink, metrics with exemplars, Sentry with a local DSN. "off":
+OTEL_SDK_DISABLED=true, METRICS_ENABLED=false, no Sentry. Logging is the same in both (one canonical JSON line
+per request). A third mode, "on, 10% sampled", is "on" with OTEL_TRACES_SAMPLER=parentbased_traceidratio and
+_ARG=0.1: what a production deployment that keeps one trace in ten pays. A fourth, "off, GC threshold 700", is
+"off" with CPython's own young-generation threshold instead of GC_YOUNG_THRESHOLD's default
+(app.core.collector): what that setting saves.
 
-Two figures per mode: throughput as wrk sees it, and the server's CPU time per 1000 requests (utime + stime of
-the server process from /proc, read around each round). On a shared machine throughput swings with whatever
-else runs; CPU per request hardly does, so it is the steadier measure of what telemetry adds. Rounds
-alternate the order of the modes so drifting load hits both alike, and ratios are taken round by round.
-With two or more CPUs the server runs on one and wrk on another (taskset), so they do not compete.
+Each mode runs alongside "off": in every round, each of the other modes and an "off" server take load at the
+same time, on the same core (taskset, with wrk on another core when there are two or more). The scheduler gives
+each of the two half the core, so whatever else the machine does in those seconds slows both alike, and the
+ratio of their request counts is the ratio of their costs per request. Run one after the other instead, the
+modes met different moments of a shared machine, and the ratio moved by a third from round to round.
+
+Two figures per mode: throughput as wrk sees it (while sharing the core, so about half of what the server does
+alone), and the server's CPU time per 1000 requests (utime + stime of the server process from /proc, read
+around each round). Ratios are taken pair by pair, and the order of the pairs changes from round to round.
 
 Run: make bench-telemetry
   BENCH_ROUNDS (8), BENCH_SECONDS (5), BENCH_CONNECTIONS (16), BENCH_DATABASES ("sqlite,postgresql"),
@@ -23,6 +27,7 @@ Run: make bench-telemetry
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import statistics
@@ -30,6 +35,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +63,12 @@ class Round:
     def cpu_per_1000(self) -> float:
         """Server CPU seconds per 1000 requests."""
         return 1000 * self.cpu / max(1, self.load.requests)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.load.requests_per_second:7.1f} req/s p99 {self.load.p99_ms:7.2f} ms "
+            f"cpu {self.cpu_per_1000:6.3f} s/1000 req"
+        )
 
 
 @dataclass(frozen=True)
@@ -109,8 +121,8 @@ def seed(url: str) -> str:
     return token
 
 
-def servers(db_url: str, sink_port: int, options: Options) -> list[Server]:
-    """The modes to compare, as servers not yet started."""
+def servers(sink_port: int, options: Options) -> list[Server]:
+    """The modes to compare, as servers not yet started and without a DATABASE_URL yet."""
     common = {
         k: v
         for k, v in os.environ.items()
@@ -122,7 +134,6 @@ def servers(db_url: str, sink_port: int, options: Options) -> list[Server]:
             "SECRET_KEY": SECRET,
             "LOG_LEVEL": "INFO",
             "RATE_LIMIT_ENABLED": "false",
-            "DATABASE_URL": db_url,
         }
     )
     off_env = {**common, "OTEL_SDK_DISABLED": "true", "METRICS_ENABLED": "false"}
@@ -143,33 +154,41 @@ def servers(db_url: str, sink_port: int, options: Options) -> list[Server]:
     return modes
 
 
-def run_backend(backend: str, options: Options) -> dict[str, list[Round]]:
-    """Start every mode on a fresh database of this kind and run the interleaved rounds."""
+Pairs = dict[str, list[tuple[Round, Round]]]  # mode -> (its round, the "off" round run at the same time)
+
+
+def run_backend(backend: str, options: Options) -> Pairs:
+    """Start every mode on a fresh database of this kind and run each other mode alongside "off", round by round."""
     load: Callable[[str, str, float, int, int | None], Load] = wrk if shutil.which("wrk") else httpx_load
     load_cpu = 0 if options.pin else None
-    with sink() as sink_port, database(backend) as db_url, tempfile.TemporaryDirectory() as logs:
-        modes = servers(db_url, sink_port, options)
+    with sink() as sink_port, tempfile.TemporaryDirectory() as logs, contextlib.ExitStack() as databases:
+        modes = servers(sink_port, options)
+        off = next(server for server in modes if server.name == OFF)
+        others = [server for server in modes if server is not off]
+        tokens: dict[str, str] = {}
         try:
             for server in modes:
+                # A database each: two servers on one SQLite file would wait on each other's locks.
+                server.env["DATABASE_URL"] = databases.enter_context(database(backend))
                 server.start(Path(logs) / f"{server.name.split(',')[0]}-{server.port}.log")
-            token = seed(modes[0].url)
+                tokens[server.name] = seed(server.url)
             for server in modes:  # warm up: pools, caches, lazy imports
-                load(server.url + PATH, token, 2, options.connections, load_cpu)
-            results: dict[str, list[Round]] = {server.name: [] for server in modes}
-            for i in range(options.rounds):
-                order = modes[i % len(modes) :] + modes[: i % len(modes)]
-                if i // len(modes) % 2:
-                    order.reverse()
-                for server in order:
+                load(server.url + PATH, tokens[server.name], 2, options.connections, load_cpu)
+            results: Pairs = {server.name: [] for server in others}
+            with ThreadPoolExecutor(max_workers=2) as pool:
+
+                def measure(server: Server) -> Round:
                     before = cpu_seconds(server.pid)
-                    seen = load(server.url + PATH, token, options.seconds, options.connections, load_cpu)
-                    r = Round(server.name, seen, cpu_seconds(server.pid) - before)
-                    results[server.name].append(r)
-                    print(
-                        f"  {backend} round {i + 1:>2} {server.name:<22} {seen.requests_per_second:8.1f} req/s  "
-                        f"p99 {seen.p99_ms:7.2f} ms  cpu {r.cpu_per_1000:6.3f} s/1000 req",
-                        flush=True,
-                    )
+                    seen = load(server.url + PATH, tokens[server.name], options.seconds, options.connections, load_cpu)
+                    return Round(server.name, seen, cpu_seconds(server.pid) - before)
+
+                for i in range(options.rounds):
+                    for server in others[i % len(others) :] + others[: i % len(others)]:
+                        mode_round, off_round = pool.map(measure, (server, off))
+                        results[server.name].append((mode_round, off_round))
+                        print(
+                            f"  {backend} round {i + 1:>2} {server.name:<22} {mode_round} | off {off_round}", flush=True
+                        )
         finally:
             for server in modes:
                 server.stop()
@@ -181,28 +200,30 @@ def spread(values: Sequence[float], digits: int = 1) -> str:
     return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
-def paired(results: dict[str, list[Round]], a: str, b: str, measure: Callable[[Round], float]) -> list[float]:
-    """Round-by-round ratios a/b of a measure (each round runs both modes back to back)."""
-    return [measure(x) / measure(y) for x, y in zip(results[a], results[b], strict=True)]
+def paired(results: Pairs, mode: str, measure: Callable[[Round], float]) -> list[float]:
+    """Pair-by-pair ratios mode/off of a measure (each pair ran at the same time)."""
+    return [measure(mode_round) / measure(off_round) for mode_round, off_round in results[mode]]
 
 
-def report(backend: str, results: dict[str, list[Round]], options: Options, generator: str) -> None:
+def report(backend: str, results: Pairs, options: Options, generator: str) -> None:
     """Print the per-mode figures and the on/off ratios for one database."""
     label = "PostgreSQL" if backend == "postgresql" else "SQLite"
     pin = "server on CPU 1, load on CPU 0" if options.pin else "not pinned"
     print()
     print(
         f"GET {PATH} ({TASKS} tasks) on {label}: {options.connections} connections, {options.rounds} rounds x "
-        f"{options.seconds:g}s per mode, {generator}, {pin}; median (min-max)"
+        f"{options.seconds:g}s per mode, each alongside off on the same core, {generator}, {pin}; median (min-max)"
     )
     print(f"  {'mode':<22} {'req/s':>22} {'p99 ms':>22} {'CPU s/1000 req':>22}")
-    for mode, rounds in results.items():
+    by_mode = {mode: [mode_round for mode_round, _ in pairs] for mode, pairs in results.items()}
+    by_mode[OFF] = [off_round for pairs in results.values() for _, off_round in pairs]
+    for mode, rounds in by_mode.items():
         rps = spread([r.load.requests_per_second for r in rounds])
         p99 = spread([r.load.p99_ms for r in rounds], 2)
         cpu = spread([r.cpu_per_1000 for r in rounds], 3)
         print(f"  {mode:<22} {rps:>22} {p99:>22} {cpu:>22}")
-    throughput = paired(results, ON, OFF, lambda r: r.load.requests_per_second)
-    cpu_ratio = paired(results, ON, OFF, lambda r: r.cpu_per_1000)
+    throughput = paired(results, ON, lambda r: r.load.requests_per_second)
+    cpu_ratio = paired(results, ON, lambda r: r.cpu_per_1000)
     t, c = statistics.median(throughput), statistics.median(cpu_ratio)
     print(f"  throughput on/off:       {spread(throughput, 3)}  -> telemetry costs {100 * (1 - t):.1f}% of throughput")
     print(
@@ -210,21 +231,21 @@ def report(backend: str, results: dict[str, list[Round]], options: Options, gene
         f"(CPU-bound throughput cost {100 * (1 - 1 / c):.1f}%); goal <= 10%"
     )
     if SAMPLED in results:
-        sampled = paired(results, SAMPLED, OFF, lambda r: r.load.requests_per_second)
-        sampled_cpu = paired(results, SAMPLED, OFF, lambda r: r.cpu_per_1000)
+        sampled = paired(results, SAMPLED, lambda r: r.load.requests_per_second)
+        sampled_cpu = paired(results, SAMPLED, lambda r: r.cpu_per_1000)
         ts = statistics.median(sampled)
         print(
             f"  throughput 10% sampled/off: {spread(sampled, 3)}  -> {100 * (1 - ts):.1f}% of throughput; "
             f"CPU per request {spread(sampled_cpu, 3)}"
         )
     if DEFAULT_GC in results:
-        untuned = paired(results, OFF, DEFAULT_GC, lambda r: r.load.requests_per_second)
-        untuned_cpu = paired(results, DEFAULT_GC, OFF, lambda r: r.cpu_per_1000)
+        untuned = [1 / ratio for ratio in paired(results, DEFAULT_GC, lambda r: r.load.requests_per_second)]
+        untuned_cpu = paired(results, DEFAULT_GC, lambda r: r.cpu_per_1000)
         print(
-            f"  GC_YOUNG_THRESHOLD's default against CPython's 700 (telemetry off): throughput x {spread(untuned, 3)}, "
+            f"  GC_YOUNG_THRESHOLD's default against CPython's 700 (telemetry off): throughput x {spread(untuned, 3)}; "
             f"CPU per request at 700 x {spread(untuned_cpu, 3)}"
         )
-    errors = sum(r.load.errors for rounds in results.values() for r in rounds)
+    errors = sum(r.load.errors for rounds in by_mode.values() for r in rounds)
     print(f"  errors (non-2xx, socket): {errors}; exports and envelopes received by the sink so far: {sink_received()}")
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
+import structlog
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as gt
@@ -15,6 +16,8 @@ from app.core.circuit import CircuitBreaker, CircuitOpen
 from app.core.config import Settings
 from telemetry.conventions import PROVIDER_GEMINI
 
+log = structlog.get_logger(__name__)
+
 RETRY_STATUS_CODES = [429, 500, 502, 503, 504]
 UNAVAILABLE = "The assistant's language model is unavailable right now; your message was saved, so try again shortly."
 # Five calls in a row that failed even after google-genai's own retries mean Gemini is down, not flaky: stop
@@ -22,6 +25,10 @@ UNAVAILABLE = "The assistant's language model is unavailable right now; your mes
 CIRCUIT_FAILURE_THRESHOLD = 5
 CIRCUIT_RESET_SECONDS = 30.0
 CIRCUIT_NAME = "gemini"
+# The connection dropped before any answer came back: most often a pooled keep-alive connection the server closed
+# just as it was reused. google-genai retries only connect errors and timeouts; these get one more try at once,
+# on a new connection (the request changed nothing, so sending it again is safe).
+DROPPED_CONNECTION = (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError)
 
 
 def _to_part(part: Part) -> gt.Part:
@@ -124,13 +131,18 @@ class GeminiModel:
         Raises:
             ModelUnavailable: Gemini failed or timed out after the configured attempts, or its circuit is open.
         """
+        contents, config = self._contents(request), self._config(request)
+        models = self._client.aio.models
+
+        async def generate_content() -> gt.GenerateContentResponse:
+            try:
+                return await models.generate_content(model=self.model, contents=contents, config=config)
+            except DROPPED_CONNECTION as err:
+                log.info("gemini_connection_dropped", error_type=type(err).__name__, retrying=True)
+                return await models.generate_content(model=self.model, contents=contents, config=config)
+
         try:
-            response = await self.breaker.call(
-                lambda: self._client.aio.models.generate_content(
-                    model=self.model, contents=self._contents(request), config=self._config(request)
-                ),
-                is_failure=is_outage,
-            )
+            response = await self.breaker.call(generate_content, is_failure=is_outage)
         except CircuitOpen as err:
             raise _unavailable(err) from err
         except (genai_errors.APIError, httpx2.HTTPError) as err:

@@ -133,6 +133,7 @@ async def _run_turn(
     settings = runtime.settings
     started = time.perf_counter()
     outcome = "error"
+    error_type: str | None = None
     chat_turns_in_flight.inc()
     try:
         result = await run_agent(
@@ -156,9 +157,18 @@ async def _run_turn(
         chat_messages.labels(**{c.LABEL_ROLE: "assistant"}).inc()
         outcome = "ok"
         return ChatResponse(conversation_id=conversation_id, response=result.response, tool_calls=calls)
+    except BaseException as err:
+        error_type = getattr(err, "error_type", None) or type(err).__name__
+        raise
     finally:
         elapsed = time.perf_counter() - started
         chat_turns_in_flight.dec()
         chat_turns.labels(**{c.LABEL_OUTCOME: outcome}).inc()
         observe(chat_turn_duration, elapsed, **{c.LABEL_OUTCOME: outcome})
-        log.info("chat_turn", outcome=outcome, duration_ms=round(elapsed * 1000, 1), streamed=emit is not None)
+        log.info(
+            "chat_turn",
+            outcome=outcome,
+            duration_ms=round(elapsed * 1000, 1),
+            streamed=emit is not None,
+            **({"error_type": error_type} if error_type else {}),
+        )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,3 +129,57 @@ def fake_gemini_in_thread(**knobs: Any) -> Iterator[str]:
 
     with serve_in_thread(create_fake_gemini_app(FakeGeminiConfig(**knobs))) as url:
         yield url
+
+
+class DroppingProxy:
+    """A TCP proxy that closes its first `drops` connections once a request arrives on them, without answering.
+
+    That is what a client sees when a server closes a keep-alive connection just as the client reuses it. Later
+    connections are piped to the target unchanged.
+    """
+
+    def __init__(self, target_url: str, *, drops: int) -> None:
+        self.target = httpx.URL(target_url)
+        self.drops = drops
+        self.dropped = 0
+        self.forwarded = 0
+        self.url = ""
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.dropped < self.drops:
+            self.dropped += 1
+            await reader.read(65536)  # the request arrives; no answer goes back
+            writer.close()
+            return
+        self.forwarded += 1
+        upstream_reader, upstream_writer = await asyncio.open_connection(self.target.host, self.target.port)
+        await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer))
+
+
+@contextlib.contextmanager
+def dropping_proxy(target_url: str, *, drops: int) -> Iterator[DroppingProxy]:
+    """A `DroppingProxy` in front of `target_url`, served from a thread of this process."""
+    proxy = DroppingProxy(target_url, drops=drops)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    started = asyncio.run_coroutine_threadsafe(asyncio.start_server(proxy._handle, "127.0.0.1", 0), loop)
+    server = started.result(timeout=10)
+    proxy.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        yield proxy
+    finally:
+        loop.call_soon_threadsafe(server.close)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()

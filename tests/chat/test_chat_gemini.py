@@ -6,22 +6,17 @@ import asyncio
 import json
 
 import httpx
+from structlog.testing import capture_logs
 
-from tests.chat.helpers import fake_gemini_in_thread, tasks_of
+from tests.chat.helpers import dropping_proxy, fake_gemini_in_thread, tasks_of
 from tests.chat.scenario import everyday_conversation
 from tests.conftest import make_settings, signup
 from tests.support import LiveServer
 
 
 def gemini_settings(database_url: str, gemini_url: str, **overrides: object) -> object:
-    return make_settings(
-        database_url,
-        gemini_api_key="any-key",
-        gemini_base_url=gemini_url,
-        gemini_max_attempts=2,
-        gemini_timeout_seconds=10,
-        **overrides,
-    )
+    options: dict[str, object] = {"gemini_max_attempts": 2, "gemini_timeout_seconds": 10, **overrides}
+    return make_settings(database_url, gemini_api_key="any-key", gemini_base_url=gemini_url, **options)
 
 
 async def test_the_everyday_conversation_works_through_google_genai(database_url: str, fake_gemini_url: str) -> None:
@@ -100,3 +95,37 @@ async def test_fake_gemini_streams_words_as_server_sent_events(fake_gemini_url: 
     assert "usageMetadata" in chunks[-1]
     text = "".join(c["candidates"][0]["content"]["parts"][0]["text"] for c in chunks)
     assert text.startswith("Hello!")
+
+
+async def test_a_connection_dropped_unanswered_is_tried_once_more(database_url: str, fake_gemini_url: str) -> None:
+    with (
+        dropping_proxy(fake_gemini_url, drops=1) as proxy,
+        LiveServer.start(gemini_settings(database_url, proxy.url, gemini_max_attempts=1, log_level="INFO")) as live,  # type: ignore[arg-type]
+    ):
+        async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
+            headers = await signup(client)
+            with capture_logs() as logs:
+                r = await client.post("/api/v1/chat", json={"message": "Add a task to buy stamps"}, headers=headers)
+            assert r.status_code == 200, r.text
+            dropped = [e for e in logs if e["event"] == "gemini_connection_dropped"]
+            assert [(e["error_type"], e["retrying"]) for e in dropped] == [("RemoteProtocolError", True)]
+            assert [task["title"] for task in (await tasks_of(client, headers)).values()] == ["Buy stamps"]
+    assert proxy.dropped == 1
+    assert proxy.forwarded >= 1
+
+
+async def test_a_connection_dropped_twice_gives_the_clear_503(database_url: str, fake_gemini_url: str) -> None:
+    with (
+        dropping_proxy(fake_gemini_url, drops=2) as proxy,
+        LiveServer.start(gemini_settings(database_url, proxy.url, gemini_max_attempts=1, log_level="INFO")) as live,  # type: ignore[arg-type]
+    ):
+        async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
+            headers = await signup(client)
+            with capture_logs() as logs:
+                r = await client.post("/api/v1/chat", json={"message": "Add a task to buy stamps"}, headers=headers)
+            assert r.status_code == 503, r.text
+            assert r.json()["error"]["code"] == "model_unavailable"
+            # The turn's log line says why, for whoever reads it without the trace.
+            turns = [e for e in logs if e["event"] == "chat_turn"]
+            assert [(e["outcome"], e["error_type"]) for e in turns] == [("error", "RemoteProtocolError")]
+    assert proxy.dropped == 2

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx2
@@ -161,11 +162,9 @@ class GeminiModel:
             raise _unavailable(err) from err
         verdict = False
         try:
-            stream = await self._client.aio.models.generate_content_stream(
-                model=self.model, contents=self._contents(request), config=self._config(request)
-            )
-            async for response in stream:
-                yield _from_response(response)
+            async with contextlib.aclosing(self._responses(request)) as responses:
+                async for response in responses:
+                    yield _from_response(response)
         except (genai_errors.APIError, httpx2.HTTPError) as err:
             verdict = True
             if is_outage(err):
@@ -180,6 +179,23 @@ class GeminiModel:
             if not verdict:
                 # Abandoned mid-stream (the reader left) or an unexpected error: no verdict on Gemini's health.
                 self.breaker.release_trial()
+
+    async def _responses(self, request: ModelRequest) -> AsyncGenerator[gt.GenerateContentResponse]:
+        """Gemini's streamed responses; the call is sent once more if its connection drops before the first one."""
+        contents, config = self._contents(request), self._config(request)
+        models = self._client.aio.models
+        for attempt in range(2):
+            received = False
+            try:
+                stream = await models.generate_content_stream(model=self.model, contents=contents, config=config)
+                async for response in stream:
+                    received = True
+                    yield response
+                return
+            except DROPPED_CONNECTION as err:
+                if received or attempt:
+                    raise  # part of the answer was already passed on, or this was the second try
+                log.info("gemini_connection_dropped", error_type=type(err).__name__, retrying=True)
 
     async def aclose(self) -> None:
         """Release the HTTP connections."""

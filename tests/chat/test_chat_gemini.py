@@ -114,6 +114,25 @@ async def test_a_connection_dropped_unanswered_is_tried_once_more(database_url: 
     assert proxy.forwarded >= 1
 
 
+async def test_a_streamed_turn_whose_connection_drops_before_the_first_chunk_is_tried_once_more(
+    database_url: str, fake_gemini_url: str
+) -> None:
+    with (
+        dropping_proxy(fake_gemini_url, drops=1) as proxy,
+        LiveServer.start(gemini_settings(database_url, proxy.url, gemini_max_attempts=1)) as live,  # type: ignore[arg-type]
+    ):
+        async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
+            headers = await signup(client)
+            message = {"message": "Add a task to buy stamps"}
+            async with client.stream("POST", "/api/v1/chat/stream", json=message, headers=headers) as r:
+                assert r.status_code == 200
+                body = (await r.aread()).decode()
+            assert "event: done" in body
+            assert "event: error" not in body
+            assert [task["title"] for task in (await tasks_of(client, headers)).values()] == ["Buy stamps"]
+    assert proxy.dropped == 1
+
+
 async def test_a_connection_dropped_twice_gives_the_clear_503(database_url: str, fake_gemini_url: str) -> None:
     with (
         dropping_proxy(fake_gemini_url, drops=2) as proxy,

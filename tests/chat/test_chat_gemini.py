@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 
 import httpx
 from structlog.testing import capture_logs
 
-from tests.chat.helpers import dropping_proxy, fake_gemini_in_thread, tasks_of
+from tests.chat.helpers import DroppingProxy, dropping_proxy, fake_gemini_in_thread, tasks_of
 from tests.chat.scenario import everyday_conversation
 from tests.conftest import make_settings, signup
 from tests.support import LiveServer
@@ -97,19 +99,27 @@ async def test_fake_gemini_streams_words_as_server_sent_events(fake_gemini_url: 
     assert text.startswith("Hello!")
 
 
+@contextlib.asynccontextmanager
+async def behind_a_dropping_proxy(
+    database_url: str, gemini_url: str, *, drops: int
+) -> AsyncIterator[tuple[DroppingProxy, httpx.AsyncClient, dict[str, str]]]:
+    """A live app whose Gemini calls go through a proxy that drops its first `drops` connections, and a signed-up
+    client of it (google-genai's own retries off, INFO logs)."""
+    with dropping_proxy(gemini_url, drops=drops) as proxy:
+        settings = gemini_settings(database_url, proxy.url, gemini_max_attempts=1, log_level="INFO")
+        with LiveServer.start(settings) as live:  # type: ignore[arg-type]
+            async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
+                yield proxy, client, await signup(client)
+
+
 async def test_a_connection_dropped_unanswered_is_tried_once_more(database_url: str, fake_gemini_url: str) -> None:
-    with (
-        dropping_proxy(fake_gemini_url, drops=1) as proxy,
-        LiveServer.start(gemini_settings(database_url, proxy.url, gemini_max_attempts=1, log_level="INFO")) as live,  # type: ignore[arg-type]
-    ):
-        async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
-            headers = await signup(client)
-            with capture_logs() as logs:
-                r = await client.post("/api/v1/chat", json={"message": "Add a task to buy stamps"}, headers=headers)
-            assert r.status_code == 200, r.text
-            dropped = [e for e in logs if e["event"] == "gemini_connection_dropped"]
-            assert [(e["error_type"], e["retrying"]) for e in dropped] == [("RemoteProtocolError", True)]
-            assert [task["title"] for task in (await tasks_of(client, headers)).values()] == ["Buy stamps"]
+    async with behind_a_dropping_proxy(database_url, fake_gemini_url, drops=1) as (proxy, client, headers):
+        with capture_logs() as logs:
+            r = await client.post("/api/v1/chat", json={"message": "Add a task to buy stamps"}, headers=headers)
+        assert r.status_code == 200, r.text
+        dropped = [e for e in logs if e["event"] == "gemini_connection_dropped"]
+        assert [(e["error_type"], e["retrying"]) for e in dropped] == [("RemoteProtocolError", True)]
+        assert [task["title"] for task in (await tasks_of(client, headers)).values()] == ["Buy stamps"]
     assert proxy.dropped == 1
     assert proxy.forwarded >= 1
 
@@ -117,34 +127,24 @@ async def test_a_connection_dropped_unanswered_is_tried_once_more(database_url: 
 async def test_a_streamed_turn_whose_connection_drops_before_the_first_chunk_is_tried_once_more(
     database_url: str, fake_gemini_url: str
 ) -> None:
-    with (
-        dropping_proxy(fake_gemini_url, drops=1) as proxy,
-        LiveServer.start(gemini_settings(database_url, proxy.url, gemini_max_attempts=1)) as live,  # type: ignore[arg-type]
-    ):
-        async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
-            headers = await signup(client)
-            message = {"message": "Add a task to buy stamps"}
-            async with client.stream("POST", "/api/v1/chat/stream", json=message, headers=headers) as r:
-                assert r.status_code == 200
-                body = (await r.aread()).decode()
-            assert "event: done" in body
-            assert "event: error" not in body
-            assert [task["title"] for task in (await tasks_of(client, headers)).values()] == ["Buy stamps"]
+    async with behind_a_dropping_proxy(database_url, fake_gemini_url, drops=1) as (proxy, client, headers):
+        message = {"message": "Add a task to buy stamps"}
+        async with client.stream("POST", "/api/v1/chat/stream", json=message, headers=headers) as r:
+            assert r.status_code == 200
+            body = (await r.aread()).decode()
+        assert "event: done" in body
+        assert "event: error" not in body
+        assert [task["title"] for task in (await tasks_of(client, headers)).values()] == ["Buy stamps"]
     assert proxy.dropped == 1
 
 
 async def test_a_connection_dropped_twice_gives_the_clear_503(database_url: str, fake_gemini_url: str) -> None:
-    with (
-        dropping_proxy(fake_gemini_url, drops=2) as proxy,
-        LiveServer.start(gemini_settings(database_url, proxy.url, gemini_max_attempts=1, log_level="INFO")) as live,  # type: ignore[arg-type]
-    ):
-        async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
-            headers = await signup(client)
-            with capture_logs() as logs:
-                r = await client.post("/api/v1/chat", json={"message": "Add a task to buy stamps"}, headers=headers)
-            assert r.status_code == 503, r.text
-            assert r.json()["error"]["code"] == "model_unavailable"
-            # The turn's log line says why, for whoever reads it without the trace.
-            turns = [e for e in logs if e["event"] == "chat_turn"]
-            assert [(e["outcome"], e["error_type"]) for e in turns] == [("error", "RemoteProtocolError")]
+    async with behind_a_dropping_proxy(database_url, fake_gemini_url, drops=2) as (proxy, client, headers):
+        with capture_logs() as logs:
+            r = await client.post("/api/v1/chat", json={"message": "Add a task to buy stamps"}, headers=headers)
+        assert r.status_code == 503, r.text
+        assert r.json()["error"]["code"] == "model_unavailable"
+        # The turn's log line says why, for whoever reads it without the trace.
+        turns = [e for e in logs if e["event"] == "chat_turn"]
+        assert [(e["outcome"], e["error_type"]) for e in turns] == [("error", "RemoteProtocolError")]
     assert proxy.dropped == 2

@@ -3,7 +3,8 @@
 The OTLP exporter encodes spans by building protobuf message objects field by field in Python (about 17 us a
 span here), in the serving process. `encode_spans` writes the protobuf wire format of a span directly when
 the span is the everyday kind (attributes that are strings, booleans, integers or floats; no events; no
-links), and hands any other span to the exporter's own encoder, so the output is the same
+links), reading a LightSpan's fields as stored rather than through the ReadableSpan properties (which copy
+events, links and attributes on each read), and hands any other span to the exporter's own encoder, so the output is the same
 ExportTraceServiceRequest either way (the tests compare the bytes with the exporter's encoding). Everything
 else about the export (endpoint, headers, compression, retries, timeouts, size limit, the exporter's own
 metrics) is the exporter's.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opentelemetry.exporter.otlp.proto.common._internal import _encode_instrumentation_scope, _encode_resource
@@ -25,22 +26,26 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanContext, SpanKind, Status
+
+from telemetry.spans import _UNSET, LightSpan
 
 logger = logging.getLogger(__name__)
 
 _DOUBLE = struct.Struct("<d").pack
 _FIXED64 = struct.Struct("<Q").pack
+# The span's `kind` field, tag included.
 _KIND = {
-    SpanKind.INTERNAL: 1,
-    SpanKind.SERVER: 2,
-    SpanKind.CLIENT: 3,
-    SpanKind.PRODUCER: 4,
-    SpanKind.CONSUMER: 5,
+    SpanKind.INTERNAL: b"\x30\x01",
+    SpanKind.SERVER: b"\x30\x02",
+    SpanKind.CLIENT: b"\x30\x03",
+    SpanKind.PRODUCER: b"\x30\x04",
+    SpanKind.CONSUMER: b"\x30\x05",
 }
 # SpanFlags: the span says whether its parent is remote (bit 8), and if so, that it is (bit 9).
 _FLAGS_LOCAL = b"\x85\x01" + (0x100).to_bytes(4, "little")
 _FLAGS_REMOTE = b"\x85\x01" + (0x300).to_bytes(4, "little")
+_STATUS_UNSET = b"\x7a\x00"  # an empty Status message
 
 
 def _varint(value: int) -> bytes:
@@ -104,41 +109,60 @@ def _attribute(key: str, value: Any) -> bytes | None:
 
 def _span(span: ReadableSpan) -> bytes | None:
     """The Span message of an everyday span, or None when it has anything else."""
+    if type(span) is LightSpan:
+        # Its fields as stored: the ReadableSpan properties copy events, links and attributes on every read.
+        if type(span._events) is not tuple or type(span._links) is not tuple:
+            return None  # an event or link was added (even one dropped at a limit of 0)
+        return _message(
+            span._context, span._parent, span._name, span._kind, span._start_time, span._end_time,
+            span._attributes, span._dropped_attributes, span._status,
+        )  # fmt: skip
     if span.events or span.links or span.dropped_events or span.dropped_links:
         return None
-    attributes = []
-    for key, value in (span.attributes or {}).items():
-        encoded = _attribute(key, value)
-        if encoded is None:
-            return None
-        attributes.append(encoded)
-    context = span.get_span_context()
+    return _message(
+        span.get_span_context(), span.parent, span.name, span.kind, span.start_time, span.end_time,
+        span.attributes or {}, span.dropped_attributes, span.status,
+    )  # fmt: skip
+
+
+def _message(
+    context: SpanContext | None,
+    parent: SpanContext | None,
+    name: str,
+    kind: SpanKind,
+    start_time: int | None,
+    end_time: int | None,
+    attributes: Mapping[str, Any],
+    dropped_attributes: int,
+    status: Status,
+) -> bytes | None:
     if context is None:
         return None
-    parent = span.parent
-    out = [
-        b"\x0a\x10",
-        context.trace_id.to_bytes(16, "big"),
-        b"\x12\x08",
-        context.span_id.to_bytes(8, "big"),
-    ]
+    out = [b"\x0a\x10" + context.trace_id.to_bytes(16, "big") + b"\x12\x08" + context.span_id.to_bytes(8, "big")]
     if context.trace_state:
         out.append(_text(b"\x1a", ",".join(f"{k}={v}" for k, v in context.trace_state.items())))
     if parent:
-        out += (b"\x22\x08", parent.span_id.to_bytes(8, "big"))
-    out.append(_text(b"\x2a", span.name))
-    out += (b"\x30", _varint(_KIND[span.kind]))
-    if span.start_time:
-        out += (b"\x39", _FIXED64(span.start_time))
-    if span.end_time:
-        out += (b"\x41", _FIXED64(span.end_time))
-    out += attributes
-    if span.dropped_attributes:
-        out += (b"\x50", _varint(span.dropped_attributes))
-    status = span.status
-    out.append(_field(b"\x7a", _text(b"\x12", status.description or "") + _code(status.status_code.value)))
+        out.append(b"\x22\x08" + parent.span_id.to_bytes(8, "big"))
+    out.append(_text(b"\x2a", name))
+    out.append(_KIND[kind])
+    if start_time:
+        out.append(b"\x39" + _FIXED64(start_time))
+    if end_time:
+        out.append(b"\x41" + _FIXED64(end_time))
+    for key, value in attributes.items():
+        encoded = _attributes.get((key, type(value), value)) or _attribute(key, value)
+        if encoded is None:
+            return None
+        out.append(encoded)
+    if dropped_attributes:
+        out.append(b"\x50" + _varint(dropped_attributes))
+    out.append(_STATUS_UNSET if status is _UNSET else _status(status))
     out.append(_FLAGS_REMOTE if parent is not None and parent.is_remote else _FLAGS_LOCAL)
     return b"".join(out)
+
+
+def _status(status: Status) -> bytes:
+    return _field(b"\x7a", _text(b"\x12", status.description or "") + _code(status.status_code.value))
 
 
 def _code(value: int) -> bytes:
@@ -146,11 +170,31 @@ def _code(value: int) -> bytes:
 
 
 class _Encodings:
-    """Resource and scope messages, encoded once each (a process has a handful)."""
+    """Resource and scope messages, encoded once each (a process has a handful).
+
+    Spans are grouped by resource and scope as the exporter does, by equality; but Resource's and
+    InstrumentationScope's hash and equality are Python code, run twice for every span. Each object seen is
+    mapped, by identity, to the first equal one seen (its canonical), and spans are grouped by that.
+    """
 
     def __init__(self) -> None:
         self._resources: dict[Resource, bytes] = {}
         self._scopes: dict[InstrumentationScope | None, bytes] = {}
+        self._canonical: dict[int, Any] = {}
+        self._held: list[object] = []  # what `_canonical` is keyed by stays alive, so its id is not reused
+
+    def canonical(self, item: Any) -> Any:
+        """The first object seen equal to `item` (resources and scopes are never mutated once made)."""
+        found = self._canonical.get(id(item), _MISSING)
+        if found is not _MISSING:
+            return found
+        if len(self._held) >= 1024:
+            self._canonical.clear()
+            self._held.clear()
+        found = next((seen for seen in self._canonical.values() if seen == item), item)
+        self._canonical[id(item)] = found
+        self._held.append(item)
+        return found
 
     def resource(self, resource: Resource) -> bytes:
         encoded = self._resources.get(resource)
@@ -169,24 +213,40 @@ class _Encodings:
         return encoded
 
 
+_MISSING = object()
 _encodings = _Encodings()
 
 
 def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     """An ExportTraceServiceRequest holding the spans, grouped by resource and scope as the exporter does."""
-    grouped: dict[Resource, dict[InstrumentationScope | None, list[bytes]]] = {}
+    canonical = _encodings.canonical
+    known = _encodings._canonical
+    grouped: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[bytes]]]]] = {}
     for span in spans:
+        if type(span) is LightSpan:
+            resource, scope = span._resource, span._instrumentation_scope or None
+        else:
+            resource, scope = span.resource, span.instrumentation_scope or None
         encoded = _span(span)
         if encoded is None:
             encoded = _encode_span(span).SerializeToString()
-        scope = span.instrumentation_scope or None
-        grouped.setdefault(span.resource, {}).setdefault(scope, []).append(encoded)
+        # The canonicals looked up inline (a call per span costs more than the lookup).
+        found = known.get(id(resource), _MISSING)
+        resource = canonical(resource) if found is _MISSING else found
+        found = known.get(id(scope), _MISSING)
+        scope = canonical(scope) if found is _MISSING else found
+        by_scope = grouped.get(id(resource))
+        if by_scope is None:
+            by_scope = grouped[id(resource)] = (resource, {})
+        in_scope = by_scope[1].get(id(scope))
+        if in_scope is None:
+            in_scope = by_scope[1][id(scope)] = (scope, [])
+        in_scope[1].append(b"\x12" + _varint(len(encoded)) + encoded)
     request = []
-    for resource, scopes in grouped.items():
+    for resource, scopes in grouped.values():
         body = [_field(b"\x0a", _encodings.resource(resource))]
-        for scope, encoded_spans in scopes.items():
-            scope_spans = [_field(b"\x0a", _encodings.scope(scope))]
-            scope_spans += [_field(b"\x12", s) for s in encoded_spans]
+        for scope, encoded_spans in scopes.values():
+            scope_spans = [_field(b"\x0a", _encodings.scope(scope)), *encoded_spans]
             if scope is not None and scope.schema_url:
                 scope_spans.append(_text(b"\x1a", scope.schema_url))
             body.append(_field(b"\x12", b"".join(scope_spans)))

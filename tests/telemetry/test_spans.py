@@ -206,7 +206,10 @@ def mixed(tracer: trace.Tracer) -> None:
 def test_the_fast_encoder_writes_what_the_exporter_would(scenario: Callable[[trace.Tracer], None]) -> None:
     spans = made_with(LightTracerProvider, scenario, span_limits=SpanLimits(max_span_attribute_length=8))
     second_scope = made_with(LightTracerProvider, mixed)
-    batch = [*spans, *second_scope, *spans[:1]]
+    sdk_spans = made_with(TracerProvider, mixed)
+    # Equal resources and scopes held by different objects, interleaved, and the SDK's own spans among them:
+    # grouped by equality, in the order first seen, as the exporter does.
+    batch = [*spans, *second_scope, *spans[:1], *sdk_spans, *second_scope[:1], *spans[1:2]]
     assert fast_encode(batch) == encode_spans(batch).SerializeToString()
     assert ExportTraceServiceRequest.FromString(fast_encode(batch)) == encode_spans(batch)
 

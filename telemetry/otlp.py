@@ -4,10 +4,10 @@ The OTLP exporter encodes spans by building protobuf message objects field by fi
 span here), in the serving process. `encode_spans` writes the protobuf wire format of a span directly when
 the span is the everyday kind (attributes that are strings, booleans, integers or floats; no events; no
 links), reading a LightSpan's fields as stored rather than through the ReadableSpan properties (which copy
-events, links and attributes on each read), and hands any other span to the exporter's own encoder, so the output is the same
-ExportTraceServiceRequest either way (the tests compare the bytes with the exporter's encoding). Everything
-else about the export (endpoint, headers, compression, retries, timeouts, size limit, the exporter's own
-metrics) is the exporter's.
+events, links and attributes on each read), and hands any other span to the exporter's own encoder, so the
+output is the same ExportTraceServiceRequest either way (the tests compare the bytes with the exporter's
+encoding). Everything else about the export (endpoint, headers, compression, retries, timeouts, size limit,
+the exporter's own metrics) is the exporter's.
 """
 
 from __future__ import annotations

@@ -92,6 +92,9 @@ class TelemetryMiddleware:
         self.user_hash = user_hash
         self.report_errors = report_errors
         self.tracer = trace.get_tracer("todochat.http")
+        # The duration histogram's children by label values (bounded: route templates, methods, status classes);
+        # Histogram.labels validates and locks on every call.
+        self._duration_children: dict[tuple[str, str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -189,9 +192,12 @@ class TelemetryMiddleware:
             span.end()
         if self.record_metrics:
             metrics.http_server_active_requests.dec()
-            metrics.http_server_duration.labels(route, method, status_class).observe(
-                duration, exemplar=metrics.trace_exemplar()
-            )
+            labels = (route, method, status_class)
+            child = self._duration_children.get(labels)
+            if child is None:
+                child = self._duration_children[labels] = metrics.http_server_duration.labels(*labels)
+            exemplar = metrics.trace_exemplar(span.get_span_context()) if span is not None else None
+            metrics.observe_latency(child, duration, exemplar)
         user_id = state.get("user_id")
         log.info(
             "request",

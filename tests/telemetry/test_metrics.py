@@ -7,10 +7,12 @@ import subprocess
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from telemetry import conventions as c
+from telemetry import metrics
 from tests.conftest import signup
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
@@ -101,3 +103,32 @@ async def test_promtool_finds_nothing_to_complain_about_in_the_exposition(client
     )
     assert result.returncode == 0, (result.stdout + result.stderr).decode()
     assert not (result.stdout + result.stderr).strip(), (result.stdout + result.stderr).decode()
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [0.0, 0.001, c.HTTP_DURATION_BUCKETS[3], c.HTTP_DURATION_BUCKETS[3] + 1e-9, c.HTTP_DURATION_BUCKETS[-1], 1e9,
+     float("inf"), -1.0, float("nan")],
+    ids=["zero", "a millisecond", "on a bound", "just above a bound", "on the last bound", "above every bound",
+         "infinity", "negative", "not a number"],
+)  # fmt: skip
+def test_the_fast_latency_path_records_what_histogram_observe_records(seconds: float) -> None:
+    registry = CollectorRegistry()
+    fast, reference = (
+        Histogram(name, "d", ["route"], buckets=c.HTTP_DURATION_BUCKETS, registry=registry)
+        for name in ("fast_seconds", "reference_seconds")
+    )
+    exemplar = {c.EXEMPLAR_TRACE_ID: "ab" * 16}
+    for _ in range(2):
+        metrics.observe_latency(fast.labels("/api/v1/tasks"), seconds, exemplar)
+        reference.labels("/api/v1/tasks").observe(seconds, exemplar=exemplar)
+
+    def recorded(name: str) -> list[tuple[str, dict[str, str], str, object]]:
+        family = next(f for f in registry.collect() if f.name == name)
+        return [
+            (s.name.removeprefix(name), s.labels, repr(s.value), s.exemplar and (s.exemplar.labels, s.exemplar.value))
+            for s in family.samples
+            if not s.name.endswith("_created")
+        ]
+
+    assert recorded("fast_seconds") == recorded("reference_seconds")

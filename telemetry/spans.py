@@ -37,6 +37,12 @@ from opentelemetry.util import types
 logger = logging.getLogger(__name__)
 
 _PLAIN = frozenset({str, bool, int, float})
+# Attribute sets found clean (string keys, plain values within the length limit) under a length limit, with
+# their values' types: the same sets come with every request (the server span's, each statement's), and
+# checking them again, key by key, was the largest part of making a span. Equal sets with equal types are
+# clean alike, so 0.0 and -0.0 may share an entry.
+clean_attribute_sets: set[tuple[int | None, tuple[tuple[str, Any], ...], tuple[type, ...]]] = set()
+_CLEAN_KEPT = 1024
 _UNSET = Status(StatusCode.UNSET)
 
 
@@ -87,18 +93,32 @@ class LightSpan(Span):
 
         `single` is set_attribute's path, where the SDK drops a key that is not a non-empty string; from a
         mapping (the span's start, set_attributes) it drops empty keys and turns other keys into strings.
+        Attributes already found clean (`clean_attribute_sets`), added where nothing moves or drops, are copied.
         """
         limit = self._limits.max_span_attribute_length
         most = self._limits.max_span_attributes
         stored = self._attributes
+        seen = None
+        if (most is None or len(stored) + len(attributes) <= most) and (
+            not stored or stored.keys().isdisjoint(attributes)
+        ):
+            try:
+                seen = (limit, tuple(attributes.items()), tuple(map(type, attributes.values())))
+                if seen in clean_attribute_sets:
+                    stored.update(attributes)
+                    return
+            except TypeError:  # a value that cannot be hashed (a list) is never kept as clean
+                seen = None
         for key, value in attributes.items():
             if type(key) is not str or not key:
+                seen = None
                 cleaned = self._clean_key(key, single)
                 if cleaned is None:
                     self._dropped_attributes += 1
                     continue
                 key = cleaned
             if not (type(value) in _PLAIN and (limit is None or type(value) is not str or len(value) <= limit)):
+                seen = None
                 value = _clean_attribute_value(value, limit)
             if key in stored:
                 del stored[key]  # a key set again moves to the end, as in the SDK
@@ -109,6 +129,10 @@ class LightSpan(Span):
                 del stored[next(iter(stored))]
                 self._dropped_attributes += 1
             stored[key] = value
+        if seen is not None:
+            if len(clean_attribute_sets) >= _CLEAN_KEPT:
+                clean_attribute_sets.clear()  # bounded; the everyday ones come back at once
+            clean_attribute_sets.add(seen)
 
     @staticmethod
     def _clean_key(key: object, single: bool) -> str | None:

@@ -107,6 +107,37 @@ def _attribute(key: str, value: Any) -> bytes | None:
     return encoded
 
 
+_blocks: dict[tuple[tuple[tuple[str, Any], ...], tuple[type, ...]], bytes] = {}
+
+
+def _attribute_block(attributes: Mapping[str, Any]) -> bytes | None:
+    """All of a span's `attributes` fields (None if a value is not plain).
+
+    A request's spans carry the same attribute sets again and again (the server span's for a route and
+    status, each statement's), so whole sets are kept too, keyed with their values' types (True == 1).
+    """
+    try:
+        kept = (tuple(attributes.items()), tuple(map(type, attributes.values())))
+        block = _blocks.get(kept)
+    except TypeError:  # an unhashable value: the exporter's encoder will take the span
+        return None
+    if block is not None:
+        return block
+    encoded = []
+    for key, value in attributes.items():
+        field = _attribute(key, value)
+        if field is None:
+            return None
+        encoded.append(field)
+    block = b"".join(encoded)
+    # Not with floats (0.0 and -0.0 are equal keys with two encodings), nor unbounded in size.
+    if float not in kept[1] and len(block) <= _LONGEST_KEPT:
+        if len(_blocks) >= _ATTRIBUTES_KEPT:
+            _blocks.clear()
+        _blocks[kept] = block
+    return block
+
+
 def _span(span: ReadableSpan) -> bytes | None:
     """The Span message of an everyday span, or None when it has anything else."""
     if type(span) is LightSpan:
@@ -149,11 +180,11 @@ def _message(
         out.append(b"\x39" + _FIXED64(start_time))
     if end_time:
         out.append(b"\x41" + _FIXED64(end_time))
-    for key, value in attributes.items():
-        encoded = _attributes.get((key, type(value), value)) or _attribute(key, value)
-        if encoded is None:
+    if attributes:
+        block = _attribute_block(attributes)
+        if block is None:
             return None
-        out.append(encoded)
+        out.append(block)
     if dropped_attributes:
         out.append(b"\x50" + _varint(dropped_attributes))
     out.append(_STATUS_UNSET if status is _UNSET else _status(status))

@@ -208,6 +208,8 @@ def mixed(tracer: trace.Tracer) -> None:
     tracer.start_span("", attributes={"x": 1, "zero": 0.0, "one": True}, start_time=30).end(end_time=31)
     tracer.start_span("again", attributes={"x": 1, "zero": -0.0, "one": 1}, start_time=32).end(end_time=33)
     tracer.start_span("huge int", attributes={"n": 2**64}, start_time=40).end(end_time=41)
+    tracer.start_span("flag", attributes={"flag": True, "n": 1}, start_time=50).end(end_time=51)
+    tracer.start_span("flag", attributes={"flag": 1, "n": True}, start_time=52).end(end_time=53)  # equal, not same
 
 
 @pytest.mark.parametrize("scenario", [everything, many_attributes, mixed])

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from opentelemetry import trace
+from opentelemetry import context, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -67,8 +67,9 @@ def _trace_statements(sync_engine: Engine) -> None:
     /api/v1/tasks, about 50 us of CPU per request even with listeners that do nothing, whether or not the
     request is sampled. The dialect hooks cost nothing when the statement is not traced.
     """
+    from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
     from opentelemetry.instrumentation.sqlalchemy.version import __version__
-    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+    from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY_PLAIN
 
     tracer = trace.get_tracer("opentelemetry.instrumentation.sqlalchemy", __version__)
     url = sync_engine.url
@@ -84,13 +85,16 @@ def _trace_statements(sync_engine: Engine) -> None:
     suffix = f" {url.database}" if url.database else ""
 
     def start_span(statement: str) -> Span | None:
-        if not is_instrumentation_enabled():
+        # The current context read once (is_instrumentation_enabled, get_current_span and start_span would
+        # each read it again: four lookups a statement).
+        current = context.get_current()
+        if current.get(_SUPPRESS_INSTRUMENTATION_KEY) or current.get(_SUPPRESS_INSTRUMENTATION_KEY_PLAIN):
             return None
-        parent = trace.get_current_span().get_span_context()
+        parent = trace.get_current_span(current).get_span_context()
         if parent.is_valid and not parent.trace_flags.sampled:
             return None  # under an unsampled parent the span would be dropped (or orphaned): skip making it
         return tracer.start_span(
-            span_name(statement), kind=SpanKind.CLIENT, attributes={**base, "db.statement": statement}
+            span_name(statement), current, kind=SpanKind.CLIENT, attributes={**base, "db.statement": statement}
         )
 
     @lru_cache(maxsize=1024)  # the same few statements run again and again (SQLAlchemy caches their text)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from opentelemetry import trace
+from opentelemetry import context, trace
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY_PLAIN
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, StatusCode, TraceFlags
 from sqlalchemy import text
@@ -88,3 +90,19 @@ async def test_no_statement_span_under_an_unsampled_parent(engine: AsyncEngine, 
             assert (await conn.execute(text("SELECT 41 + 1"))).scalar_one() == 42
     assert [s for s in statements(spans) if s.context.trace_id == 0x1234] == []
     assert [s for s in statements(spans) if "41 + 1" in str((s.attributes or {})["db.statement"])] == []
+
+
+@pytest.mark.parametrize("key", ["current", "plain"])
+async def test_no_statement_span_while_instrumentation_is_suppressed(
+    engine: AsyncEngine, spans: SpanRecorder, key: str
+) -> None:
+    # The exporters suppress instrumentation around their own work; both of the keys instrumentations honour.
+    suppress = _SUPPRESS_INSTRUMENTATION_KEY if key == "current" else _SUPPRESS_INSTRUMENTATION_KEY_PLAIN
+    with tracing.tracer().start_as_current_span("suppressed"):
+        token = context.attach(context.set_value(suppress, True))
+        try:
+            async with engine.connect() as conn:
+                assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+        finally:
+            context.detach(token)
+    assert statements(spans, parent_span(spans, "suppressed")) == []

@@ -48,11 +48,17 @@ _FLAGS_REMOTE = b"\x85\x01" + (0x300).to_bytes(4, "little")
 _STATUS_UNSET = b"\x7a\x00"  # an empty Status message
 
 
+_ONE_BYTE_VARINTS = tuple(bytes((n,)) for n in range(0x80))
+
+
 def _varint(value: int) -> bytes:
+    # Most are lengths under 16 KiB: one or two bytes, without the loop.
+    if 0 <= value < 0x80:
+        return _ONE_BYTE_VARINTS[value]
+    if 0x80 <= value < 0x4000:
+        return bytes(((value & 0x7F) | 0x80, value >> 7))
     if value < 0:
         value += 1 << 64  # int64 as protobuf writes it: two's complement in ten bytes
-    if value < 0x80:
-        return bytes((value,))
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)

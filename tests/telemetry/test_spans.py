@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 import pytest
+from google.protobuf.internal.encoder import _VarintBytes
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -35,6 +36,7 @@ from opentelemetry.trace import (
 )
 
 from telemetry import spans as light_spans
+from telemetry.otlp import _varint
 from telemetry.otlp import encode_spans as fast_encode
 from telemetry.spans import LightSpan, LightTracer, LightTracerProvider
 
@@ -285,3 +287,8 @@ def test_attributes_set_from_many_threads_stay_within_the_limit() -> None:
     assert errors == []
     assert len(span.attributes or {}) == 16
     assert span.dropped_attributes > 0
+
+
+@pytest.mark.parametrize("value", [0, 1, 0x7F, 0x80, 0x81, 0x3FFF, 0x4000, 0x4001, 2**31, 2**63 - 1, -1, -5, -(2**63)])
+def test_varints_are_written_as_protobuf_writes_them(value: int) -> None:
+    assert _varint(value) == _VarintBytes(value if value >= 0 else value + 2**64)

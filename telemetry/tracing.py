@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
 
 import structlog
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from telemetry.config import TelemetryConfig
 from telemetry.spans import LightTracerProvider
@@ -50,7 +48,7 @@ def configure(config: TelemetryConfig) -> TracerProvider | None:
         # The SDK's provider, with spans that cost less to make (telemetry.spans).
         provider = LightTracerProvider(resource=resource)
         if config.otlp_traces_endpoint:
-            provider.add_span_processor(BatchSpanProcessor(_otlp_exporter()))
+            provider.add_span_processor(_otlp_processor())
         trace.set_tracer_provider(provider)
         _provider = provider
         _instrument_httpx()
@@ -84,7 +82,7 @@ def shutdown() -> None:
         _provider.shutdown()
 
 
-def _otlp_exporter() -> Any:
+def _otlp_processor() -> SpanProcessor:
     protocol = (
         os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or ""
     )
@@ -92,14 +90,15 @@ def _otlp_exporter() -> Any:
         log.warning("otlp_protocol_unsupported", protocol=protocol, using="http/protobuf")
     import requests
 
-    from telemetry.otlp import SpanExporter
+    from telemetry.otlp import EncodingSpanProcessor, SpanExporter
 
     # Endpoint, headers, timeout, compression and CA certificate come from the standard OTEL_EXPORTER_OTLP_*
     # variables. The session ignores proxy and netrc variables: requests would otherwise look for a netrc file
     # on every export (a file-system search each time), and the collector is a local sidecar or agent.
     session = requests.Session()
     session.trust_env = False
-    return SpanExporter(session=session)
+    # Batch size, queue size and delay come from the standard OTEL_BSP_* variables, as BatchSpanProcessor reads them.
+    return EncodingSpanProcessor(SpanExporter(session=session))
 
 
 class _HashOnceResource(Resource):

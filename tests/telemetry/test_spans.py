@@ -36,7 +36,7 @@ from opentelemetry.trace import (
 )
 
 from telemetry import spans as light_spans
-from telemetry.otlp import _varint
+from telemetry.otlp import _varint, encode_span
 from telemetry.otlp import encode_spans as fast_encode
 from telemetry.spans import LightSpan, LightTracer, LightTracerProvider
 
@@ -224,6 +224,11 @@ def test_the_fast_encoder_writes_what_the_exporter_would(scenario: Callable[[tra
     batch = [*spans, *second_scope, *spans[:1], *sdk_spans, *second_scope[:1], *spans[1:2]]
     assert fast_encode(batch) == encode_spans(batch).SerializeToString()
     assert ExportTraceServiceRequest.FromString(fast_encode(batch)) == encode_spans(batch)
+    # Encoded one by one as they end (EncodingSpanProcessor), alone or mixed with spans: the same bytes.
+    ended = [encode_span(span) for span in batch]
+    assert fast_encode(ended) == encode_spans(batch).SerializeToString()
+    mixed_in = [span if i % 2 else ended[i] for i, span in enumerate(batch)]
+    assert fast_encode(mixed_in) == encode_spans(batch).SerializeToString()
 
 
 def parents(tracer: trace.Tracer) -> None:

@@ -37,6 +37,9 @@ from opentelemetry.util import types
 logger = logging.getLogger(__name__)
 
 _PLAIN = frozenset({str, bool, int, float})
+_RANDOM = TraceFlags.RANDOM_TRACE_ID
+# Every combination of the two flags a span can get, made once (TraceFlags is an immutable int).
+_TRACE_FLAGS = tuple(TraceFlags(flags) for flags in range((TraceFlags.SAMPLED | _RANDOM) + 1))
 # Attribute sets found clean (string keys, plain values within the length limit) under a length limit, with
 # their values' types: the same sets come with every request (the server span's, each statement's), and
 # checking them again, key by key, was the largest part of making a span. Equal sets with equal types are
@@ -48,6 +51,16 @@ _UNSET = Status(StatusCode.UNSET)
 
 class LightSpan(Span):
     """An SDK span built without the per-span containers it rarely needs (see the module docstring)."""
+
+    # What every span starts with, read from the class until a span sets its own (a smaller span to make).
+    _trace_config = None
+    _record_end_metrics = None
+    _status = _UNSET
+    _start_time: int | None = None
+    _end_time: int | None = None
+    _dropped_attributes = 0
+    _events: Sequence[Any] = ()
+    _links: Sequence[trace_api.Link] = ()
 
     def __init__(
         self,
@@ -73,20 +86,14 @@ class LightSpan(Span):
         self._span_processor = tracer.span_processor
         self._limits = limits
         self._sampler = tracer.sampler
-        self._trace_config = None
         self._record_exception = record_exception
         self._set_status_on_exception = set_status_on_exception
-        self._record_end_metrics = None
         self._lock = threading.Lock()
-        self._status = _UNSET
-        self._start_time: int | None = None
-        self._end_time: int | None = None
         self._attributes: dict[str, types.AnyValue] = {}
-        self._dropped_attributes = 0
         if attributes:
             self._store(attributes)
-        self._events: Sequence[Any] = ()
-        self._links: Sequence[trace_api.Link] = self._new_links(links) if links else ()
+        if links:
+            self._links = self._new_links(links)
 
     def _store(self, attributes: Mapping[str, types.AnyValue], *, single: bool = False) -> None:
         """Add attributes under the span limits, cleaning keys and values as the SDK's BoundedAttributes does.
@@ -226,14 +233,11 @@ class LightTracer(Tracer):
             recording = sampling.decision.is_recording()  # type: ignore[no-untyped-call]
             trace_state = sampling.trace_state
             attributes = sampling.attributes
-        flags = TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT
-        if random_trace_id:
-            flags |= TraceFlags.RANDOM_TRACE_ID
         span_context = trace_api.SpanContext(
             trace_id,
             self.id_generator.generate_span_id(),
             is_remote=False,
-            trace_flags=TraceFlags(flags),
+            trace_flags=_TRACE_FLAGS[(TraceFlags.SAMPLED if sampled else 0) | (_RANDOM if random_trace_id else 0)],
             trace_state=trace_state,
         )
         if not recording:

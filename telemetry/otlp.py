@@ -314,10 +314,12 @@ class EncodingSpanProcessor(BatchSpanProcessor):
     """The SDK's batch span processor, queueing each span as its encoded message (an EncodedSpan).
 
     Encoded when it ends, a span's message is made from data still in the CPU's caches, and the span is
-    freed at once. Queued until its batch is sent, as BatchSpanProcessor does, the spans' objects were
-    walked again, cold, by the exporter's thread, and memory freed a batch at a time was cold when reused:
-    side by side on one core, the same server used 4-5% less CPU per GET /api/v1/tasks this way.
-    Its exporter must take EncodedSpans, as `SpanExporter` does.
+    freed at once. Queued until its batch is sent, as BatchSpanProcessor does, the spans' objects (about a
+    second's worth at the benchmark's rate) were walked again, cold, by the exporter's thread. The same
+    instructions either way; side by side on one core, a server encoding at the end used a median 4% less
+    CPU per GET /api/v1/tasks in one run of 10 rounds (two identical servers: 0.7%), though later runs of
+    whole versions could not resolve differences that small. Its exporter must take EncodedSpans, as
+    `SpanExporter` does.
     """
 
     def on_end(self, span: ReadableSpan) -> None:

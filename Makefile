@@ -8,7 +8,8 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest install install-dev frontend test-frontend system-tools clean bench-telemetry
+.PHONY: run test lint typecheck pytest install install-dev frontend test-frontend system-tools clean bench-telemetry \
+	bench-telemetry-instructions
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -62,13 +63,19 @@ pytest: install-dev
 bench-telemetry: install-dev
 	$(PY) -m bench.telemetry_bench
 
-## system-tools: Debian packages the tests and the benchmark use (promtool, amtool, chromium, wrk); needs root
+## bench-telemetry-instructions: instructions per GET /api/v1/tasks, telemetry on vs off, counted by callgrind
+## (repeatable to about 1% on a busy machine; SQLite, and PostgreSQL when TEST_DATABASE_URL is set)
+bench-telemetry-instructions: install-dev
+	$(PY) -m bench.instructions
+
+## system-tools: Debian packages the tests and the benchmarks use (promtool, amtool, chromium, wrk, valgrind); needs root
 system-tools:
 	@missing=""; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v amtool >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \

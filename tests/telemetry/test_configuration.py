@@ -10,6 +10,7 @@ import pytest
 
 import telemetry
 from app.core.config import Settings
+from bench.instructions import _instructions
 from bench.load import parse_wrk, wrk_latency_ms
 from bench.servers import cpu_seconds
 from telemetry import logs
@@ -86,3 +87,16 @@ def test_the_benchmark_reads_a_processes_cpu_time_from_proc() -> None:
     before = cpu_seconds(os.getpid())
     sum(i * i for i in range(300_000))  # burn a little CPU
     assert cpu_seconds(os.getpid()) >= before > 0
+
+
+def test_the_instruction_benchmark_reads_callgrinds_total(tmp_path: Path) -> None:
+    out = tmp_path / "callgrind.out"
+    out.write_text(
+        "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nfl=(1) x.c\nfn=(1) main\n3 7\nsummary: 1234567\n"
+    )
+    assert _instructions(out) == 1234567
+    out.write_text("events: Ir\nsummary: 0\nfn=(1) main\n3 42\ntotals: 42\n")  # instrumentation off at start
+    assert _instructions(out) == 42
+    out.write_text("events: Ir\n")
+    with pytest.raises(ValueError, match="no instruction total"):
+        _instructions(out)

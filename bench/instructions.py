@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.servers import ROOT, database, sink
+from bench.servers import ROOT, database, sink, stop_on_sigterm
 from bench.telemetry_bench import OFF, ON, PATH, TASKS, Options, backends_from_env, servers
 
 CALLERS = 16
@@ -171,6 +171,7 @@ def main() -> int:
     if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
         print("valgrind is not installed (Debian package valgrind; `make system-tools` installs it)")
         return 1
+    stop_on_sigterm()
     requests = int(os.environ.get("BENCH_REQUESTS", "300"))
     options = Options(rounds=1, seconds=0, connections=CALLERS, pin=False, sampled=False, collector=False)
     started = time.monotonic()

@@ -102,6 +102,16 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime) / CLOCK_TICKS
 
 
+def stop_on_sigterm() -> None:
+    """Let SIGTERM unwind the benchmark as Ctrl-C does, so the servers and scratch databases it started are
+    stopped and dropped (by default SIGTERM ends the process at once and leaves them running)."""
+
+    def unwind(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, unwind)
+
+
 def pinned(command: list[str], cpu: int | None) -> list[str]:
     """The command run on one CPU with taskset, when asked and available."""
     taskset = shutil.which("taskset")

@@ -42,7 +42,7 @@ from pathlib import Path
 import httpx
 
 from bench.load import Load, httpx_load, wrk
-from bench.servers import Server, cpu_seconds, database, postgres_server_url, sink, sink_received
+from bench.servers import Server, cpu_seconds, database, postgres_server_url, sink, sink_received, stop_on_sigterm
 
 PATH = "/api/v1/tasks"
 SECRET = "bench-secret-key-" + "z" * 32
@@ -251,6 +251,7 @@ def report(backend: str, results: Pairs, options: Options, generator: str) -> No
 
 def main() -> int:
     """Run the benchmark on each database and print the figures."""
+    stop_on_sigterm()
     options = options_from_env()
     generator = "wrk" if shutil.which("wrk") else "httpx load generator (install wrk for steadier figures)"
     started = time.monotonic()

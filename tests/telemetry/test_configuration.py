@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ import telemetry
 from app.core.config import Settings
 from bench.instructions import _instructions
 from bench.load import parse_wrk, wrk_latency_ms
-from bench.servers import cpu_seconds
+from bench.servers import cpu_seconds, stop_on_sigterm
 from telemetry import logs
 from telemetry.config import TelemetryConfig
 from telemetry.exposition import reset_multiprocess_dir
@@ -100,3 +102,24 @@ def test_the_instruction_benchmark_reads_callgrinds_total(tmp_path: Path) -> Non
     out.write_text("events: Ir\n")
     with pytest.raises(ValueError, match="no instruction total"):
         _instructions(out)
+
+
+def test_sigterm_unwinds_the_benchmark_so_its_servers_are_stopped() -> None:
+    previous = signal.getsignal(signal.SIGTERM)
+    stopped = []
+
+    def benchmark() -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises at the next bytecode
+        finally:
+            stopped.append(True)  # where the benchmark stops its servers
+
+    try:
+        stop_on_sigterm()
+        with pytest.raises(SystemExit) as exited:
+            benchmark()
+        assert exited.value.code == 128 + signal.SIGTERM
+        assert stopped == [True]
+    finally:
+        signal.signal(signal.SIGTERM, previous)

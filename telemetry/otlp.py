@@ -28,7 +28,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 from opentelemetry.trace import SpanContext, SpanKind, Status
 
-from telemetry.spans import _UNSET, LightSpan
+from telemetry.spans import _UNSET, AttributeSetKey, LightSpan, attribute_set_key
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def _attribute(key: str, value: Any) -> bytes | None:
     return encoded
 
 
-_blocks: dict[tuple[tuple[tuple[str, Any], ...], tuple[type, ...]], bytes] = {}
+_blocks: dict[AttributeSetKey, bytes] = {}
 
 
 def _attribute_block(attributes: Mapping[str, Any]) -> bytes | None:
@@ -122,11 +122,10 @@ def _attribute_block(attributes: Mapping[str, Any]) -> bytes | None:
     A request's spans carry the same attribute sets again and again (the server span's for a route and
     status, each statement's), so whole sets are kept too, keyed with their values' types (True == 1).
     """
-    try:
-        kept = (tuple(attributes.items()), tuple(map(type, attributes.values())))
-        block = _blocks.get(kept)
-    except TypeError:  # an unhashable value: the exporter's encoder will take the span
+    kept = attribute_set_key(attributes)
+    if kept is None:  # an unhashable value: the exporter's encoder will take the span
         return None
+    block = _blocks.get(kept)
     if block is not None:
         return block
     encoded = []
@@ -281,15 +280,10 @@ def encode_span(span: ReadableSpan) -> EncodedSpan:
 def encode_spans(spans: Sequence[ReadableSpan | EncodedSpan]) -> bytes:
     """An ExportTraceServiceRequest holding the spans, grouped by resource and scope as the exporter does."""
     canonical = _encodings.canonical
-    known = _encodings._canonical
     grouped: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[bytes]]]]] = {}
     for span in spans:
         encoded = span if type(span) is EncodedSpan else encode_span(span)  # type: ignore[arg-type]  # a span
-        # The canonicals looked up inline (a call per span costs more than the lookup).
-        found = known.get(id(encoded.resource), _MISSING)
-        resource = canonical(encoded.resource) if found is _MISSING else found
-        found = known.get(id(encoded.scope), _MISSING)
-        scope = canonical(encoded.scope) if found is _MISSING else found
+        resource, scope = canonical(encoded.resource), canonical(encoded.scope)
         by_scope = grouped.get(id(resource))
         if by_scope is None:
             by_scope = grouped[id(resource)] = (resource, {})

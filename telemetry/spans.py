@@ -44,8 +44,24 @@ _TRACE_FLAGS = tuple(TraceFlags(flags) for flags in range((TraceFlags.SAMPLED | 
 # their values' types: the same sets come with every request (the server span's, each statement's), and
 # checking them again, key by key, was the largest part of making a span. Equal sets with equal types are
 # clean alike, so 0.0 and -0.0 may share an entry.
-clean_attribute_sets: set[tuple[int | None, tuple[tuple[str, Any], ...], tuple[type, ...]]] = set()
+AttributeSetKey = tuple[tuple[tuple[str, Any], ...], tuple[type, ...]]
+clean_attribute_sets: set[tuple[int | None, AttributeSetKey]] = set()
 _CLEAN_KEPT = 1024
+
+
+def attribute_set_key(attributes: Mapping[str, Any]) -> AttributeSetKey | None:
+    """A hashable key for an attribute set: its items and its values' types (True == 1, but they differ here).
+
+    None when a value cannot be hashed (a list): such a set is never kept.
+    """
+    try:
+        key = (tuple(attributes.items()), tuple(map(type, attributes.values())))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 _UNSET = Status(StatusCode.UNSET)
 
 
@@ -109,13 +125,12 @@ class LightSpan(Span):
         if (most is None or len(stored) + len(attributes) <= most) and (
             not stored or stored.keys().isdisjoint(attributes)
         ):
-            try:
-                seen = (limit, tuple(attributes.items()), tuple(map(type, attributes.values())))
+            set_key = attribute_set_key(attributes)
+            if set_key is not None:
+                seen = (limit, set_key)
                 if seen in clean_attribute_sets:
                     stored.update(attributes)
                     return
-            except TypeError:  # a value that cannot be hashed (a list) is never kept as clean
-                seen = None
         for key, value in attributes.items():
             if type(key) is not str or not key:
                 seen = None

@@ -11,13 +11,14 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from opentelemetry import context, trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TraceFlags
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool, QueuePool
 
 from telemetry import metrics, tracing
+from telemetry.spans import IS_VALID, TRACE_FLAGS, span_context_in
 
 E = TypeVar("E", AsyncEngine, Engine)
 
@@ -90,8 +91,8 @@ def _trace_statements(sync_engine: Engine) -> None:
         current = context.get_current()
         if current.get(_SUPPRESS_INSTRUMENTATION_KEY) or current.get(_SUPPRESS_INSTRUMENTATION_KEY_PLAIN):
             return None
-        parent = trace.get_current_span(current).get_span_context()
-        if parent.is_valid and not parent.trace_flags.sampled:
+        parent = span_context_in(current)
+        if parent[IS_VALID] and not parent[TRACE_FLAGS] & TraceFlags.SAMPLED:
             return None  # under an unsampled parent the span would be dropped (or orphaned): skip making it
         return tracer.start_span(
             span_name(statement), current, kind=SpanKind.CLIENT, attributes={**base, "db.statement": statement}

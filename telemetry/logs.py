@@ -12,11 +12,11 @@ from typing import Any
 
 import sentry_sdk
 import structlog
-from opentelemetry import trace
 from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from telemetry.config import TelemetryConfig
+from telemetry.spans import IS_VALID, SPAN_ID, TRACE_ID, span_context_in
 
 _HANDLER_MARK = "_todochat_handler"
 _ERROR_METHODS = frozenset({"error", "exception", "critical", "fatal"})
@@ -26,10 +26,10 @@ _ROUTED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "mcp", "sqlalch
 
 def add_trace_context(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """Add the current span's trace and span ids, so a log line opens its trace."""
-    ctx = trace.get_current_span().get_span_context()
-    if ctx.is_valid:
-        event_dict["trace_id"] = format(ctx.trace_id, "032x")
-        event_dict["span_id"] = format(ctx.span_id, "016x")
+    ctx = span_context_in()
+    if ctx[IS_VALID]:  # the fields without property calls
+        event_dict["trace_id"] = format(ctx[TRACE_ID], "032x")
+        event_dict["span_id"] = format(ctx[SPAN_ID], "016x")
     return event_dict
 
 

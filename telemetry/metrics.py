@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
+from typing import Any
 
-from opentelemetry import trace
 from opentelemetry.trace import SpanContext, TraceFlags
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.samples import Exemplar
 
 from telemetry import conventions as c
+from telemetry.spans import IS_VALID, TRACE_FLAGS, TRACE_ID, span_context_in
 
 http_server_duration = Histogram(
     c.HTTP_SERVER_DURATION,
@@ -97,14 +98,14 @@ def trace_exemplar(ctx: SpanContext | None = None) -> dict[str, str] | None:
     server span (pool wait, duration), so the last exemplar is kept and reused for the same span.
     """
     if ctx is None:
-        ctx = trace.get_current_span().get_span_context()
-    if not ctx.trace_flags & TraceFlags.SAMPLED or not ctx.is_valid:
+        ctx = span_context_in()
+    if not ctx[TRACE_FLAGS] & TraceFlags.SAMPLED or not ctx[IS_VALID]:  # the fields without property calls
         return None
     global _last_exemplar
     last = _last_exemplar
     if last[0] is ctx:
         return last[1]
-    exemplar = {c.EXEMPLAR_TRACE_ID: format(ctx.trace_id, "032x")}
+    exemplar = {c.EXEMPLAR_TRACE_ID: format(ctx[TRACE_ID], "032x")}
     _last_exemplar = (ctx, exemplar)
     return exemplar
 
@@ -116,6 +117,10 @@ def observe(histogram: Histogram, seconds: float, **labels: str) -> None:
     """Record a latency with the current trace as its exemplar."""
     child = histogram.labels(**labels) if labels else histogram
     observe_latency(child, seconds, trace_exemplar())
+
+
+# Exemplar(labels, value, timestamp), a NamedTuple, without the Python call its __new__ is.
+_new_exemplar = tuple.__new__
 
 
 def observe_latency(histogram: Histogram, seconds: float, exemplar: dict[str, str] | None) -> None:
@@ -133,7 +138,15 @@ def observe_latency(histogram: Histogram, seconds: float, exemplar: dict[str, st
     histogram._sum.inc(seconds)
     bucket.inc(1)
     if exemplar:
-        bucket.set_exemplar(Exemplar(exemplar, seconds, time.time()))
+        bucket.set_exemplar(_new_exemplar(Exemplar, (exemplar, seconds, time.time())))
+
+
+def gauge_value(gauge: Gauge) -> Any:
+    """The value of a gauge without labels, for paths every request takes: `value.inc(1)` and `value.inc(-1)`
+    are `gauge.inc()` and `gauge.dec()` without the check, two Python calls deep, that it has no labels (made
+    here, once). In this process or the multiprocess directory, as the gauge's own methods would write it."""
+    gauge._raise_if_not_observable()  # type: ignore[no-untyped-call]
+    return gauge._value
 
 
 def status_class(status_code: int) -> str:

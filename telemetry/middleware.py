@@ -95,6 +95,7 @@ class TelemetryMiddleware:
         # The duration histogram's children by label values (bounded: route templates, methods, status classes);
         # Histogram.labels validates and locks on every call.
         self._duration_children: dict[tuple[str, str, str], Any] = {}
+        self._in_flight = metrics.gauge_value(metrics.http_server_active_requests)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -137,7 +138,7 @@ class TelemetryMiddleware:
             token = otel_context.attach(trace.set_span_in_context(span))
         log_tokens = structlog.contextvars.bind_contextvars(request_id=rid)
         if self.record_metrics:
-            metrics.http_server_active_requests.inc()
+            self._in_flight.inc(1)
 
         status = 0
 
@@ -191,7 +192,7 @@ class TelemetryMiddleware:
                 span.set_status(StatusCode.ERROR)
             span.end()
         if self.record_metrics:
-            metrics.http_server_active_requests.dec()
+            self._in_flight.inc(-1)
             labels = (route, method, status_class)
             child = self._duration_children.get(labels)
             if child is None:

@@ -26,22 +26,17 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
-from opentelemetry.trace import SpanContext, SpanKind, Status
+from opentelemetry.trace import SpanContext, SpanKind, Status, TraceFlags
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 
-from telemetry.spans import _UNSET, AttributeSetKey, LightSpan, attribute_set_key
+from telemetry.spans import _UNSET, IS_REMOTE, SPAN_ID, TRACE_FLAGS, AttributeSetKey, LightSpan, attribute_set_key
 
 logger = logging.getLogger(__name__)
 
 _DOUBLE = struct.Struct("<d").pack
 _FIXED64 = struct.Struct("<Q").pack
-# The span's `kind` field, tag included.
-_KIND = {
-    SpanKind.INTERNAL: b"\x30\x01",
-    SpanKind.SERVER: b"\x30\x02",
-    SpanKind.CLIENT: b"\x30\x03",
-    SpanKind.PRODUCER: b"\x30\x04",
-    SpanKind.CONSUMER: b"\x30\x05",
-}
+# The span's `kind` field, tag included, by SpanKind's value (an enum's hash is a Python call).
+_KIND = tuple(b"\x30" + bytes((kind.value + 1,)) for kind in sorted(SpanKind, key=lambda kind: kind.value))
 # SpanFlags: the span says whether its parent is remote (bit 8), and if so, that it is (bit 9).
 _FLAGS_LOCAL = b"\x85\x01" + (0x100).to_bytes(4, "little")
 _FLAGS_REMOTE = b"\x85\x01" + (0x300).to_bytes(4, "little")
@@ -143,22 +138,20 @@ def _attribute_block(attributes: Mapping[str, Any]) -> bytes | None:
     return block
 
 
-def _span(span: ReadableSpan) -> bytes | None:
-    """The Span message of an everyday span, or None when it has anything else."""
-    if type(span) is LightSpan:
-        # Its fields as stored: the ReadableSpan properties copy events, links and attributes on every read.
-        if type(span._events) is not tuple or type(span._links) is not tuple:
-            return None  # an event or link was added (even one dropped at a limit of 0)
-        return _message(
-            span._context, span._parent, span._name, span._kind, span._start_time, span._end_time,
-            span._attributes, span._dropped_attributes, span._status,
-        )  # fmt: skip
-    if span.events or span.links or span.dropped_events or span.dropped_links:
-        return None
-    return _message(
-        span.get_span_context(), span.parent, span.name, span.kind, span.start_time, span.end_time,
-        span.attributes or {}, span.dropped_attributes, span.status,
-    )  # fmt: skip
+# The span's `name` field by name: the same few names come again and again.
+_NAMES_KEPT = 1024
+_names: dict[str, bytes] = {}
+
+
+def _name(name: str) -> bytes:
+    field = _names.get(name)
+    if field is None:
+        field = _text(b"\x2a", name)
+        if len(name) <= _LONGEST_KEPT:
+            if len(_names) >= _NAMES_KEPT:
+                _names.clear()
+            _names[name] = field
+    return field
 
 
 def _message(
@@ -174,13 +167,14 @@ def _message(
 ) -> bytes | None:
     if context is None:
         return None
-    out = [b"\x0a\x10" + context.trace_id.to_bytes(16, "big") + b"\x12\x08" + context.span_id.to_bytes(8, "big")]
-    if context.trace_state:
-        out.append(_text(b"\x1a", ",".join(f"{k}={v}" for k, v in context.trace_state.items())))
+    trace_id, span_id, _, _, trace_state, _ = context  # its fields without the properties' calls
+    out = [b"\x0a\x10" + trace_id.to_bytes(16, "big") + b"\x12\x08" + span_id.to_bytes(8, "big")]
+    if trace_state is not DEFAULT_TRACE_STATE and trace_state:  # the shared empty one, without TraceState.__len__
+        out.append(_text(b"\x1a", ",".join(f"{k}={v}" for k, v in trace_state.items())))
     if parent:
-        out.append(b"\x22\x08" + parent.span_id.to_bytes(8, "big"))
-    out.append(_text(b"\x2a", name))
-    out.append(_KIND[kind])
+        out.append(b"\x22\x08" + parent[SPAN_ID].to_bytes(8, "big"))
+    out.append(_names.get(name) or _name(name))
+    out.append(_KIND[kind._value_])
     if start_time:
         out.append(b"\x39" + _FIXED64(start_time))
     if end_time:
@@ -193,7 +187,7 @@ def _message(
     if dropped_attributes:
         out.append(b"\x50" + _varint(dropped_attributes))
     out.append(_STATUS_UNSET if status is _UNSET else _status(status))
-    out.append(_FLAGS_REMOTE if parent is not None and parent.is_remote else _FLAGS_LOCAL)
+    out.append(_FLAGS_REMOTE if parent is not None and parent[IS_REMOTE] else _FLAGS_LOCAL)
     return b"".join(out)
 
 
@@ -253,44 +247,87 @@ _MISSING = object()
 _encodings = _Encodings()
 
 
-class EncodedSpan:
+class EncodedSpan(tuple):  # type: ignore[type-arg]
     """A sampled span already written as its OTLP Span message (field tag and length included), with the
-    resource and scope it is grouped by: what waits in the export queue in place of the span."""
+    resource and scope it is grouped by: what waits in the export queue in place of the span.
 
-    __slots__ = ("message", "resource", "scope")
+    A tuple (message, resource, scope), made without a Python call (`_encoded`).
+    """
 
-    def __init__(self, message: bytes, resource: Resource, scope: InstrumentationScope | None) -> None:
-        self.message = message
-        self.resource = resource
-        self.scope = scope
+    __slots__ = ()
+
+    @property
+    def message(self) -> bytes:
+        return self[0]  # type: ignore[no-any-return]
+
+    @property
+    def resource(self) -> Resource:
+        return self[1]  # type: ignore[no-any-return]
+
+    @property
+    def scope(self) -> InstrumentationScope | None:
+        return self[2]  # type: ignore[no-any-return]
+
+
+_new_encoded = tuple.__new__
+
+
+def _encoded(message: bytes, resource: Resource, scope: InstrumentationScope | None) -> EncodedSpan:
+    length = len(message)
+    if length < 0x80:
+        prefix = _ONE_BYTE_VARINTS[length]
+    elif length < 0x4000:
+        prefix = bytes(((length & 0x7F) | 0x80, length >> 7))
+    else:
+        prefix = _varint(length)
+    return _new_encoded(EncodedSpan, (b"\x12" + prefix + message, resource, scope))
 
 
 def encode_span(span: ReadableSpan) -> EncodedSpan:
     """The span's Span message, by this module's encoder when it is an everyday span, else the exporter's."""
+    encoded: bytes | None = None
     if type(span) is LightSpan:
         resource, scope = span._resource, span._instrumentation_scope or None
+        # Its fields as stored: the ReadableSpan properties copy events, links and attributes on every read.
+        # An event or link added (even one dropped at a limit of 0) leaves a list: the exporter's encoder.
+        if type(span._events) is tuple and type(span._links) is tuple:
+            encoded = _message(
+                span._context, span._parent, span._name, span._kind, span._start_time, span._end_time,
+                span._attributes, span._dropped_attributes, span._status,
+            )  # fmt: skip
     else:
         resource, scope = span.resource, span.instrumentation_scope or None
-    encoded = _span(span)
+        if not (span.events or span.links or span.dropped_events or span.dropped_links):
+            encoded = _message(
+                span.get_span_context(), span.parent, span.name, span.kind, span.start_time, span.end_time,
+                span.attributes or {}, span.dropped_attributes, span.status,
+            )  # fmt: skip
     if encoded is None:
         encoded = _encode_span(span).SerializeToString()
-    return EncodedSpan(b"\x12" + _varint(len(encoded)) + encoded, resource, scope)
+    return _encoded(encoded, resource, scope)
 
 
 def encode_spans(spans: Sequence[ReadableSpan | EncodedSpan]) -> bytes:
     """An ExportTraceServiceRequest holding the spans, grouped by resource and scope as the exporter does."""
     canonical = _encodings.canonical
     grouped: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[bytes]]]]] = {}
+    # Each span's group is found by its resource and scope objects (one dictionary lookup); the group of
+    # objects not seen yet in this batch, by equality (Resource's and InstrumentationScope's hash and
+    # equality are Python code).
+    groups: dict[tuple[int, int], list[bytes]] = {}
     for span in spans:
-        encoded = span if type(span) is EncodedSpan else encode_span(span)  # type: ignore[arg-type]  # a span
-        resource, scope = canonical(encoded.resource), canonical(encoded.scope)
-        by_scope = grouped.get(id(resource))
-        if by_scope is None:
-            by_scope = grouped[id(resource)] = (resource, {})
-        in_scope = by_scope[1].get(id(scope))
-        if in_scope is None:
-            in_scope = by_scope[1][id(scope)] = (scope, [])
-        in_scope[1].append(encoded.message)
+        message, resource, scope = span if type(span) is EncodedSpan else encode_span(span)  # type: ignore[arg-type]
+        group = groups.get((id(resource), id(scope)))
+        if group is None:
+            same_resource, same_scope = canonical(resource), canonical(scope)
+            by_scope = grouped.get(id(same_resource))
+            if by_scope is None:
+                by_scope = grouped[id(same_resource)] = (same_resource, {})
+            in_scope = by_scope[1].get(id(same_scope))
+            if in_scope is None:
+                in_scope = by_scope[1][id(same_scope)] = (same_scope, [])
+            group = groups[(id(resource), id(scope))] = in_scope[1]
+        group.append(message)
     request = []
     for resource, scopes in grouped.values():
         body = [_field(b"\x0a", _encodings.resource(resource))]
@@ -317,7 +354,10 @@ class EncodingSpanProcessor(BatchSpanProcessor):
     """
 
     def on_end(self, span: ReadableSpan) -> None:
-        if not span.context.trace_flags.sampled:
+        if type(span) is LightSpan:
+            if not span._context[TRACE_FLAGS] & TraceFlags.SAMPLED:  # type: ignore[index]  # a LightSpan's is set
+                return
+        elif not span.context.trace_flags.sampled:
             return
         self._batch_processor.emit(encode_span(span))  # type: ignore[arg-type]  # its exporter takes both
 

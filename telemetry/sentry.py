@@ -6,7 +6,6 @@ from typing import Any
 
 import sentry_sdk
 import structlog
-from opentelemetry import trace
 from sentry_sdk.integrations.argv import ArgvIntegration
 from sentry_sdk.integrations.atexit import AtexitIntegration
 from sentry_sdk.integrations.dedupe import DedupeIntegration
@@ -16,6 +15,7 @@ from sentry_sdk.scope import register_external_propagation_context
 from sentry_sdk.types import Event
 
 from telemetry.config import TelemetryConfig
+from telemetry.spans import IS_VALID, SPAN_ID, TRACE_ID, span_context_in
 
 TRACE_ID_TAG = "trace_id"
 
@@ -23,10 +23,10 @@ _configured: tuple[str | None, str, str] | None = None
 
 
 def _otel_context() -> tuple[str, str] | None:
-    ctx = trace.get_current_span().get_span_context()
-    if not ctx.is_valid:
+    ctx = span_context_in()
+    if not ctx[IS_VALID]:
         return None
-    return format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")
+    return format(ctx[TRACE_ID], "032x"), format(ctx[SPAN_ID], "016x")
 
 
 def report_request_error(exc: BaseException) -> None:

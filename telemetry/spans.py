@@ -9,7 +9,11 @@ processors. `LightTracer` makes `LightSpan`s instead, which keep the SDK's behav
   anything else goes through the SDK's own cleaning, and the count limit drops the oldest (counted in
   `dropped_attributes`), as the SDK's BoundedAttributes does;
 - the events and links lists are made on first use;
-- the ended span itself goes to the processors (it cannot change once ended, so no copy is needed).
+- the ended span itself goes to the processors (it cannot change once ended, so no copy is needed);
+- fewer Python calls per span, as those are what a span costs once its containers are gone: the span is made
+  by the tracer without Span.__new__ and __init__, the processors' methods that do nothing (the batch and
+  simple processors' on_start and _on_ending) are not called, and span contexts are built and read as the
+  tuples they are rather than through their properties (`span_context_in` does the same for callers).
 
 Everything else (sampling, ids, the span processors and exporters, resources, instrumentation scopes, span
 limits from OTEL_SPAN_*, status, events, exceptions, the context-manager protocol) is the SDK's. The tests
@@ -22,22 +26,96 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from time import time_ns
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.attributes import _clean_attribute_value, _is_non_custom_str
-from opentelemetry.sdk.trace import EventBase, Span, SpanLimits, Tracer, TracerProvider, _check_span_ended
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import (
+    EventBase,
+    Span,
+    SpanProcessor,
+    SynchronousMultiSpanProcessor,
+    Tracer,
+    TracerProvider,
+    _check_span_ended,
+)
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, DEFAULT_ON
 from opentelemetry.sdk.util import BoundedList
-from opentelemetry.trace import SpanKind, TraceFlags, TraceState
+from opentelemetry.trace import INVALID_SPAN_CONTEXT, NonRecordingSpan, SpanContext, SpanKind, TraceFlags, TraceState
+from opentelemetry.trace.propagation import _SPAN_KEY
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 from opentelemetry.trace.status import Status, StatusCode
 from opentelemetry.util import types
 
 logger = logging.getLogger(__name__)
 
+# A SpanContext is a tuple (trace_id, span_id, is_remote, trace_flags, trace_state, is_valid) whose fields are
+# read through properties: Python calls, several per span. The paths every request takes index it instead.
+TRACE_ID: Final = 0
+SPAN_ID: Final = 1
+IS_REMOTE: Final = 2
+TRACE_FLAGS: Final = 3
+TRACE_STATE: Final = 4
+IS_VALID: Final = 5
+_SPAN_ID_MAX = 2**64 - 1
+_new_span_context = tuple.__new__
+_new_span = object.__new__
+
+
+def span_context_in(context: Context | None = None) -> SpanContext:
+    """The context of the span in `context` (by default the current one), as
+    `trace.get_current_span(context).get_span_context()` gives it, without most of its six Python calls."""
+    span = (context_api.get_current() if context is None else context).get(_SPAN_KEY)
+    kind = type(span)
+    if kind is LightSpan or kind is NonRecordingSpan:
+        return span._context  # type: ignore[attr-defined, no-any-return]  # both keep it there
+    if span is None or not isinstance(span, trace_api.Span):
+        return INVALID_SPAN_CONTEXT
+    return span.get_span_context()
+
+
+# Span processor methods that do nothing: the base class's, and the batch and simple processors' on_start and
+# _on_ending. A LightSpan calls only the others (through the SDK's multi-processor, all would be called).
+_NO_OPS = frozenset(
+    {
+        SpanProcessor.on_start,
+        SpanProcessor._on_ending,
+        SpanProcessor.on_end,
+        BatchSpanProcessor.on_start,
+        BatchSpanProcessor._on_ending,
+        SimpleSpanProcessor.on_start,
+        SimpleSpanProcessor._on_ending,
+    }
+)
+
+
+class _Hooks:
+    """What a provider's span processor does at a span's start, just before its end, and at its end.
+
+    For the SDK's synchronous multi-processor, the methods of the processors it holds that do something, in
+    its order; for any other, its own. They are still current while `source` is the multi-processor's tuple
+    of processors, which it replaces when one is added.
+    """
+
+    __slots__ = ("endings", "ends", "source", "starts")
+
+    def __init__(self, processor: SpanProcessor) -> None:
+        self.source = getattr(processor, "_span_processors", processor)
+        held: tuple[SpanProcessor, ...] = (
+            processor._span_processors if type(processor) is SynchronousMultiSpanProcessor else (processor,)
+        )
+        self.starts = tuple(p.on_start for p in held if type(p).on_start not in _NO_OPS)
+        self.endings = tuple(p._on_ending for p in held if type(p)._on_ending not in _NO_OPS)
+        self.ends = tuple(p.on_end for p in held if type(p).on_end not in _NO_OPS)
+
+
 _PLAIN = frozenset({str, bool, int, float})
 _RANDOM = TraceFlags.RANDOM_TRACE_ID
+_SAMPLED = TraceFlags.SAMPLED
+_TRACE_ID_MAX = 2**128 - 1
 # Every combination of the two flags a span can get, made once (TraceFlags is an immutable int).
 _TRACE_FLAGS = tuple(TraceFlags(flags) for flags in range((TraceFlags.SAMPLED | _RANDOM) + 1))
 # Attribute sets found clean (string keys, plain values within the length limit) under a length limit, with
@@ -78,38 +156,11 @@ class LightSpan(Span):
     _events: Sequence[Any] = ()
     _links: Sequence[trace_api.Link] = ()
 
-    def __init__(
-        self,
-        name: str,
-        context: trace_api.SpanContext,
-        parent: trace_api.SpanContext | None,
-        tracer: Tracer,
-        kind: SpanKind,
-        attributes: types.Attributes,
-        links: Sequence[trace_api.Link],
-        record_exception: bool,
-        set_status_on_exception: bool,
-    ) -> None:
-        # Span.__init__ is not called: it would build the containers this class exists to avoid.
-        limits: SpanLimits = tracer._span_limits
-        self._name = name
-        self._context = context
-        self._parent = parent
-        self._kind = kind
-        self._resource = tracer.resource
-        self._instrumentation_info = tracer.instrumentation_info
-        self._instrumentation_scope = tracer._instrumentation_scope
-        self._span_processor = tracer.span_processor
-        self._limits = limits
-        self._sampler = tracer.sampler
-        self._record_exception = record_exception
-        self._set_status_on_exception = set_status_on_exception
-        self._lock = threading.Lock()
-        self._attributes: dict[str, types.AnyValue] = {}
-        if attributes:
-            self._store(attributes)
-        if links:
-            self._links = self._new_links(links)
+    _hooks: _Hooks | None = None
+    _attributes: dict[str, types.AnyValue]
+
+    def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+        raise TypeError("LightSpans are made by LightTracer.start_span")
 
     def _store(self, attributes: Mapping[str, types.AnyValue], *, single: bool = False) -> None:
         """Add attributes under the span limits, cleaning keys and values as the SDK's BoundedAttributes does.
@@ -206,12 +257,21 @@ class LightSpan(Span):
                 logger.warning("Calling end() on an ended span.")
                 return
             self._end_time = end_time if end_time is not None else time_ns()
-        self._span_processor._on_ending(self)
-        self._span_processor.on_end(self)  # ended, so it no longer changes: no read-only copy needed
+        # The processors present now, as the SDK's span would call them.
+        hooks = self._hooks
+        processor = self._span_processor
+        if hooks is None or hooks.source is not getattr(processor, "_span_processors", processor):
+            hooks = self._hooks = _Hooks(processor)
+        for ending in hooks.endings:
+            ending(self)
+        for end in hooks.ends:
+            end(self)  # ended, so it no longer changes: no read-only copy needed
 
 
 class LightTracer(Tracer):
     """The SDK's Tracer, making `LightSpan`s."""
+
+    _hooks: _Hooks | None = None
 
     def start_span(
         self,
@@ -225,51 +285,72 @@ class LightTracer(Tracer):
         set_status_on_exception: bool = True,
     ) -> trace_api.Span:
         links = links or ()
-        parent: trace_api.SpanContext | None = trace_api.get_current_span(context).get_span_context()
-        if not self._is_enabled():
+        parent: SpanContext | None = span_context_in(context)
+        if not self._tracer_config.is_enabled:  # Tracer._is_enabled(), without the call
             return trace_api.NonRecordingSpan(context=parent)  # type: ignore[arg-type]  # as the SDK does
-        if parent is None or not parent.is_valid:
+        if parent is None or not parent[IS_VALID]:
             parent = None
             trace_id = self.id_generator.generate_trace_id()
             random_trace_id = self.id_generator.is_trace_id_random()
         else:
-            trace_id = parent.trace_id
-            random_trace_id = parent.trace_flags.random_trace_id
+            trace_id = parent[TRACE_ID]
+            random_trace_id = bool(parent[TRACE_FLAGS] & _RANDOM)
         sampler = self.sampler
         trace_state: TraceState | None
         if sampler is ALWAYS_ON or sampler is DEFAULT_ON:
             # The SDK's two everyday samplers decide from the parent alone: always, or as the parent did
             # (sampling from scratch at the root). Their answer is worked out here without a sampling call.
-            sampled = recording = sampler is ALWAYS_ON or parent is None or parent.trace_flags.sampled
-            trace_state = parent.trace_state if parent is not None else None
+            sampled = recording = sampler is ALWAYS_ON or parent is None or bool(parent[TRACE_FLAGS] & _SAMPLED)
+            trace_state = parent[TRACE_STATE] if parent is not None else None
         else:
             sampling = sampler.should_sample(context, trace_id, name, kind, attributes, links)
             sampled = sampling.decision.is_sampled()  # type: ignore[no-untyped-call]
             recording = sampling.decision.is_recording()  # type: ignore[no-untyped-call]
             trace_state = sampling.trace_state
             attributes = sampling.attributes
-        span_context = trace_api.SpanContext(
-            trace_id,
-            self.id_generator.generate_span_id(),
-            is_remote=False,
-            trace_flags=_TRACE_FLAGS[(TraceFlags.SAMPLED if sampled else 0) | (_RANDOM if random_trace_id else 0)],
-            trace_state=trace_state,
+        span_id = self.id_generator.generate_span_id()
+        # SpanContext(trace_id, span_id, False, flags, trace_state), built as its __new__ builds it.
+        span_context: SpanContext = _new_span_context(
+            SpanContext,
+            (
+                trace_id,
+                span_id,
+                False,
+                _TRACE_FLAGS[(_SAMPLED if sampled else 0) | (_RANDOM if random_trace_id else 0)],
+                trace_state if trace_state is not None else DEFAULT_TRACE_STATE,
+                0 < trace_id <= _TRACE_ID_MAX and 0 < span_id <= _SPAN_ID_MAX,
+            ),
         )
         if not recording:
             return trace_api.NonRecordingSpan(context=span_context)
-        span = LightSpan(
-            name,
-            span_context,
-            parent,
-            self,
-            kind,
-            attributes,
-            links,
-            record_exception,
-            set_status_on_exception,
-        )
+        # Span.__new__ and Span.__init__ are not called: they would build the containers this class avoids.
+        processor = self.span_processor
+        hooks = self._hooks
+        if hooks is None or hooks.source is not getattr(processor, "_span_processors", processor):
+            hooks = self._hooks = _Hooks(processor)
+        span = _new_span(LightSpan)
+        span._name = name
+        span._context = span_context
+        span._parent = parent
+        span._kind = kind
+        span._resource = self.resource
+        span._instrumentation_info = self.instrumentation_info
+        span._instrumentation_scope = self._instrumentation_scope
+        span._span_processor = processor
+        span._hooks = hooks
+        span._limits = self._span_limits
+        span._sampler = sampler
+        span._record_exception = record_exception
+        span._set_status_on_exception = set_status_on_exception
+        span._lock = threading.Lock()
+        span._attributes = {}
+        if attributes:
+            span._store(attributes)
+        if links:
+            span._links = span._new_links(links)
         span._start_time = start_time if start_time is not None else time_ns()
-        self.span_processor.on_start(span, parent_context=context)
+        for start in hooks.starts:
+            start(span, parent_context=context)
         return span
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 import pytest
 from google.protobuf.internal.encoder import _VarintBytes
 from opentelemetry import trace
+from opentelemetry.context import set_value
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
@@ -34,6 +35,7 @@ from opentelemetry.trace import (
     TraceState,
     set_span_in_context,
 )
+from opentelemetry.trace.propagation import _SPAN_KEY
 
 from telemetry import spans as light_spans
 from telemetry.otlp import _varint, encode_span
@@ -297,3 +299,67 @@ def test_attributes_set_from_many_threads_stay_within_the_limit() -> None:
 @pytest.mark.parametrize("value", [0, 1, 0x7F, 0x80, 0x81, 0x3FFF, 0x4000, 0x4001, 2**31, 2**63 - 1, -1, -5, -(2**63)])
 def test_varints_are_written_as_protobuf_writes_them(value: int) -> None:
     assert _varint(value) == _VarintBytes(value if value >= 0 else value + 2**64)
+
+
+class Recording(SimpleSpanProcessor):
+    """Writes down every call a span makes to it (the simple processor's on_start and _on_ending do nothing,
+    so these are the calls a LightSpan must not skip)."""
+
+    def __init__(self, name: str, log: list[tuple[str, str, str]]) -> None:
+        super().__init__(Keep())
+        self.name, self.log = name, log
+
+    def on_start(self, span: object, parent_context: object = None) -> None:
+        self.log.append((self.name, "on_start", span.name))  # type: ignore[attr-defined]
+
+    def _on_ending(self, span: object) -> None:
+        self.log.append((self.name, "_on_ending", span.name))  # type: ignore[attr-defined]
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.log.append((self.name, "on_end", span.name))
+        super().on_end(span)
+
+
+def processors_come_and_go(provider: TracerProvider) -> list[tuple[str, str, str]]:
+    log: list[tuple[str, str, str]] = []
+    quiet = Keep()
+    provider.add_span_processor(SimpleSpanProcessor(quiet))  # on_start and _on_ending that do nothing
+    provider.add_span_processor(Recording("first", log))
+    tracer = provider.get_tracer("tests.spans")
+    early = tracer.start_span("early")
+    provider.add_span_processor(Recording("second", log))  # the span started without it, and ends with it
+    tracer.start_span("both").end()
+    early.end()
+    log.append(("quiet", "kept", ",".join(s.name for s in quiet.spans)))
+    return log
+
+
+def test_span_processors_are_called_as_the_sdk_calls_them() -> None:
+    light = processors_come_and_go(LightTracerProvider())
+    assert light == processors_come_and_go(TracerProvider())
+    assert ("second", "on_end", "early") in light  # a processor added while the span ran sees it end
+    assert ("quiet", "kept", "both,early") in light
+
+
+def test_light_spans_are_made_by_their_tracer_only() -> None:
+    with pytest.raises(TypeError, match="start_span"):
+        LightSpan("made by hand")  # type: ignore[call-arg]
+
+
+def test_span_context_in_reads_what_get_current_span_gives() -> None:
+    light = LightTracerProvider().get_tracer("tests.spans").start_span("light")
+    sdk = TracerProvider().get_tracer("tests.spans").start_span("sdk")
+    remote = NonRecordingSpan(SpanContext(0x1, 0x2, is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED)))
+    contexts = [
+        None,
+        trace.set_span_in_context(light),
+        trace.set_span_in_context(sdk),
+        trace.set_span_in_context(remote),
+        trace.set_span_in_context(trace.INVALID_SPAN),
+        set_value(_SPAN_KEY, "not a span"),
+    ]
+    for context in contexts:
+        assert light_spans.span_context_in(context) == trace.get_current_span(context).get_span_context()
+        with trace.use_span(trace.get_current_span(context)):
+            assert light_spans.span_context_in() == trace.get_current_span().get_span_context()
+    assert light_spans.span_context_in(trace.set_span_in_context(light)) is light.get_span_context()

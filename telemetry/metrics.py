@@ -92,44 +92,40 @@ circuit_breaker_open = Gauge(
 
 
 def trace_exemplar(ctx: SpanContext | None = None) -> dict[str, str] | None:
-    """The trace id of `ctx` (by default the current span's) as an exemplar, when that span is sampled.
+    """The trace id of `ctx` (by default the current span's) as an exemplar's labels, when that span is sampled.
 
-    Only the trace id: it is what opens the trace from a Grafana panel. A request observes twice under its
-    server span (pool wait, duration), so the last exemplar is kept and reused for the same span.
+    Only the trace id: it is what opens the trace from a Grafana panel.
     """
     if ctx is None:
         ctx = span_context_in()
     if not ctx[TRACE_FLAGS] & TraceFlags.SAMPLED or not ctx[IS_VALID]:  # the fields without property calls
         return None
-    global _last_exemplar
-    last = _last_exemplar
-    if last[0] is ctx:
-        return last[1]
-    exemplar = {c.EXEMPLAR_TRACE_ID: format(ctx[TRACE_ID], "032x")}
-    _last_exemplar = (ctx, exemplar)
-    return exemplar
-
-
-_last_exemplar: tuple[object, dict[str, str] | None] = (None, None)
+    return {c.EXEMPLAR_TRACE_ID: format(ctx[TRACE_ID], "032x")}
 
 
 def observe(histogram: Histogram, seconds: float, **labels: str) -> None:
     """Record a latency with the current trace as its exemplar."""
     child = histogram.labels(**labels) if labels else histogram
-    observe_latency(child, seconds, trace_exemplar())
+    observe_latency(child, seconds, span_context_in())
 
 
+# A bucket's exemplar is replaced at most this often. Only the newest one per bucket is exposed, and Prometheus
+# scrapes every 15 s or so: one a second is plenty, and the other observations skip making one.
+EXEMPLAR_EVERY_SECONDS = 1.0
 # Exemplar(labels, value, timestamp), a NamedTuple, without the Python call its __new__ is.
 _new_exemplar = tuple.__new__
+_NOT_KEPT = Exemplar({}, 0.0, 0.0)  # a value class that keeps no exemplars (the multiprocess one)
 
 
-def observe_latency(histogram: Histogram, seconds: float, exemplar: dict[str, str] | None) -> None:
-    """`histogram.observe(seconds, exemplar)` for a histogram without labels or a child, on every request's path.
+def observe_latency(histogram: Histogram, seconds: float, ctx: SpanContext | None) -> None:
+    """`histogram.observe(seconds, exemplar)` for a histogram without labels or a child, on every request's path,
+    with the trace of `ctx` (when sampled) as the bucket's exemplar.
 
     The same values are recorded (sum, the bucket, the bucket's exemplar), in this process or the multiprocess
     directory; what is left out is what costs most of Histogram.observe here: finding the bucket by walking
-    every bound in Python (bisect instead), checking again that it was given a child, and validating the
-    exemplar's labels on every call (`trace_exemplar` makes them valid: one fixed name, 32 characters).
+    every bound in Python (bisect instead), checking again that it was given a child, validating the
+    exemplar's labels on every call (one fixed name, 32 characters), and replacing the bucket's exemplar more
+    often than EXEMPLAR_EVERY_SECONDS.
     """
     if seconds != seconds:  # NaN lands in no bucket, as in Histogram.observe
         histogram._sum.inc(seconds)
@@ -137,8 +133,15 @@ def observe_latency(histogram: Histogram, seconds: float, exemplar: dict[str, st
     bucket = histogram._buckets[bisect_left(histogram._upper_bounds, seconds)]
     histogram._sum.inc(seconds)
     bucket.inc(1)
-    if exemplar:
-        bucket.set_exemplar(_new_exemplar(Exemplar, (exemplar, seconds, time.time())))
+    if ctx is None or not ctx[TRACE_FLAGS] & TraceFlags.SAMPLED or not ctx[IS_VALID]:
+        return
+    kept = getattr(bucket, "_exemplar", _NOT_KEPT)
+    if kept is _NOT_KEPT:
+        return
+    now = time.time()
+    if kept is None or not now - kept.timestamp < EXEMPLAR_EVERY_SECONDS:  # type: ignore[operator]  # time.time(), ours and observe's
+        labels = {c.EXEMPLAR_TRACE_ID: format(ctx[TRACE_ID], "032x")}
+        bucket.set_exemplar(_new_exemplar(Exemplar, (labels, seconds, now)))
 
 
 def gauge_value(gauge: Gauge) -> Any:

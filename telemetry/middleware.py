@@ -197,8 +197,7 @@ class TelemetryMiddleware:
             child = self._duration_children.get(labels)
             if child is None:
                 child = self._duration_children[labels] = metrics.http_server_duration.labels(*labels)
-            exemplar = metrics.trace_exemplar(span.get_span_context()) if span is not None else None
-            metrics.observe_latency(child, duration, exemplar)
+            metrics.observe_latency(child, duration, span.get_span_context() if span is not None else None)
         user_id = state.get("user_id")
         log.info(
             "request",

@@ -7,6 +7,7 @@ import subprocess
 
 import httpx
 import pytest
+from opentelemetry.trace import SpanContext, TraceFlags
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
@@ -118,9 +119,10 @@ def test_the_fast_latency_path_records_what_histogram_observe_records(seconds: f
         Histogram(name, "d", ["route"], buckets=c.HTTP_DURATION_BUCKETS, registry=registry)
         for name in ("fast_seconds", "reference_seconds")
     )
-    exemplar = {c.EXEMPLAR_TRACE_ID: "ab" * 16}
+    sampled = SpanContext(0xAB << 64, 0xCD, is_remote=False, trace_flags=TraceFlags(TraceFlags.SAMPLED))
+    exemplar = {c.EXEMPLAR_TRACE_ID: format(0xAB << 64, "032x")}
     for _ in range(2):
-        metrics.observe_latency(fast.labels("/api/v1/tasks"), seconds, exemplar)
+        metrics.observe_latency(fast.labels("/api/v1/tasks"), seconds, sampled)
         reference.labels("/api/v1/tasks").observe(seconds, exemplar=exemplar)
 
     def recorded(name: str) -> list[tuple[str, dict[str, str], str, object]]:
@@ -132,3 +134,32 @@ def test_the_fast_latency_path_records_what_histogram_observe_records(seconds: f
         ]
 
     assert recorded("fast_seconds") == recorded("reference_seconds")
+
+
+def test_a_buckets_exemplar_is_replaced_at_most_once_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    histogram = Histogram("exemplary_seconds", "d", buckets=(1.0,), registry=CollectorRegistry())
+    now = [1000.0]
+    monkeypatch.setattr(metrics.time, "time", lambda: now[0])
+
+    def trace(n: int) -> SpanContext:
+        return SpanContext(n, 1, is_remote=False, trace_flags=TraceFlags(TraceFlags.SAMPLED))
+
+    def shown() -> tuple[str, float] | None:
+        (bucket,) = [
+            s for s in histogram.collect()[0].samples if s.name.endswith("_bucket") and s.labels["le"] == "1.0"
+        ]
+        return bucket.exemplar and (bucket.exemplar.labels[c.EXEMPLAR_TRACE_ID], bucket.exemplar.value)
+
+    unsampled = SpanContext(9, 1, is_remote=False, trace_flags=TraceFlags(TraceFlags.DEFAULT))
+    metrics.observe_latency(histogram, 0.5, unsampled)
+    metrics.observe_latency(histogram, 0.5, None)
+    assert shown() is None  # no sampled trace to open
+    metrics.observe_latency(histogram, 0.1, trace(1))
+    now[0] += 0.5
+    metrics.observe_latency(histogram, 0.2, trace(2))
+    assert shown() == (format(1, "032x"), 0.1)  # kept: replaced at most once a second
+    now[0] += metrics.EXEMPLAR_EVERY_SECONDS
+    metrics.observe_latency(histogram, 0.3, trace(3))
+    assert shown() == (format(3, "032x"), 0.3)
+    (count,) = [s.value for s in histogram.collect()[0].samples if s.name == "exemplary_seconds_count"]
+    assert count == 5  # every observation counted, exemplar or not

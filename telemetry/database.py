@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool, QueuePool
 
 from telemetry import metrics, tracing
-from telemetry.spans import IS_VALID, TRACE_FLAGS, span_context_in
+from telemetry.spans import IS_VALID, TRACE_FLAGS, AttributeSet, span_context_in
 
 E = TypeVar("E", AsyncEngine, Engine)
 
@@ -94,11 +94,13 @@ def _trace_statements(sync_engine: Engine) -> None:
         parent = span_context_in(current)
         if parent[IS_VALID] and not parent[TRACE_FLAGS] & TraceFlags.SAMPLED:
             return None  # under an unsampled parent the span would be dropped (or orphaned): skip making it
-        return tracer.start_span(
-            span_name(statement), current, kind=SpanKind.CLIENT, attributes={**base, "db.statement": statement}
-        )
+        return tracer.start_span(span_name(statement), current, kind=SpanKind.CLIENT, attributes=attributes(statement))
 
     @lru_cache(maxsize=1024)  # the same few statements run again and again (SQLAlchemy caches their text)
+    def attributes(statement: str) -> AttributeSet:
+        return AttributeSet({**base, "db.statement": statement})  # checked and encoded once, not per span
+
+    @lru_cache(maxsize=1024)
     def span_name(statement: str) -> str:
         words = _LEADING_COMMENT.sub("", statement, count=1).split(maxsplit=1)
         return (words[0] if words else str(base["db.system"])) + suffix

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from telemetry import conventions as c
 from telemetry import metrics
 from telemetry import sentry as sentry_hooks
+from telemetry.spans import AttributeSet
 
 log = structlog.get_logger("todochat.http")
 
@@ -97,6 +98,20 @@ class TelemetryMiddleware:
         self._duration_children: dict[tuple[str, str, str], Any] = {}
         self._in_flight = metrics.gauge_value(metrics.http_server_active_requests)
 
+    @staticmethod
+    @lru_cache(maxsize=1024)  # raw paths are many; a full cache starts over, the everyday ones come back at once
+    def _start_attributes(method: str, path: str, scheme: str, version: str) -> AttributeSet:
+        return AttributeSet(
+            {"http.request.method": method, "url.path": path, "url.scheme": scheme, "network.protocol.version": version}
+        )
+
+    @staticmethod
+    @lru_cache(maxsize=1024)  # route templates and status codes: a bounded few
+    def _end_attributes(route: str, status: int) -> AttributeSet:
+        if route == c.ROUTE_UNMATCHED:
+            return AttributeSet({"http.response.status_code": status})
+        return AttributeSet({"http.route": route, "http.response.status_code": status})
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -128,12 +143,9 @@ class TelemetryMiddleware:
                 method,
                 context=parent,
                 kind=SpanKind.SERVER,
-                attributes={
-                    "http.request.method": method,
-                    "url.path": path,
-                    "url.scheme": scope.get("scheme", "http"),
-                    "network.protocol.version": scope.get("http_version", "1.1"),
-                },
+                attributes=self._start_attributes(
+                    method, path, scope.get("scheme", "http"), scope.get("http_version", "1.1")
+                ),
             )
             token = otel_context.attach(trace.set_span_in_context(span))
         log_tokens = structlog.contextvars.bind_contextvars(request_id=rid)
@@ -182,9 +194,7 @@ class TelemetryMiddleware:
         if span is not None:
             if route != c.ROUTE_UNMATCHED:
                 span.update_name(f"{method} {route}")
-                span.set_attributes({"http.route": route, "http.response.status_code": status})
-            else:
-                span.set_attribute("http.response.status_code", status)
+            span.set_attributes(self._end_attributes(route, status))
             if error is not None:
                 span.record_exception(error)
             if status >= 500:

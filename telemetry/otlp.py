@@ -29,7 +29,7 @@ from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATU
 from opentelemetry.trace import SpanContext, SpanKind, Status, TraceFlags
 from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 
-from telemetry.spans import _UNSET, IS_REMOTE, SPAN_ID, TRACE_FLAGS, AttributeSetKey, LightSpan, attribute_set_key
+from telemetry.spans import _PLAIN, _UNSET, IS_REMOTE, SPAN_ID, TRACE_FLAGS, AttributeSet, LightSpan
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,8 @@ _attributes: dict[tuple[str, type, Any], bytes] = {}
 
 def _attribute(key: str, value: Any) -> bytes | None:
     """The span's `attributes` field for one plain key and value (None for any other value)."""
+    if type(value) not in _PLAIN:
+        return None  # a list, a dict, None...: the exporter's encoder writes (or drops) it
     kept = (key, type(value), value)  # the type too: True == 1 == 1.0 as dictionary keys
     encoded = _attributes.get(kept)
     if encoded is None:
@@ -108,33 +110,22 @@ def _attribute(key: str, value: Any) -> bytes | None:
     return encoded
 
 
-_blocks: dict[AttributeSetKey, bytes] = {}
-
-
 def _attribute_block(attributes: Mapping[str, Any]) -> bytes | None:
-    """All of a span's `attributes` fields (None if a value is not plain).
-
-    A request's spans carry the same attribute sets again and again (the server span's for a route and
-    status, each statement's), so whole sets are kept too, keyed with their values' types (True == 1).
-    """
-    kept = attribute_set_key(attributes)
-    if kept is None:  # an unhashable value: the exporter's encoder will take the span
-        return None
-    block = _blocks.get(kept)
-    if block is not None:
-        return block
+    """All of a span's `attributes` fields (None if a value is not plain)."""
     encoded = []
     for key, value in attributes.items():
         field = _attribute(key, value)
         if field is None:
             return None
         encoded.append(field)
-    block = b"".join(encoded)
-    # Not with floats (0.0 and -0.0 are equal keys with two encodings), nor unbounded in size.
-    if float not in kept[1] and len(block) <= _LONGEST_KEPT:
-        if len(_blocks) >= _ATTRIBUTES_KEPT:
-            _blocks.clear()
-        _blocks[kept] = block
+    return b"".join(encoded)
+
+
+def _set_block(attributes: AttributeSet) -> bytes | None:
+    """An AttributeSet's fields, written once and kept on it (it never changes)."""
+    block = attributes.encoded
+    if block is None:
+        block = attributes.encoded = _attribute_block(attributes)
     return block
 
 
@@ -164,7 +155,9 @@ def _message(
     attributes: Mapping[str, Any],
     dropped_attributes: int,
     status: Status,
+    sets: tuple[AttributeSet, ...] | None = None,
 ) -> bytes | None:
+    """The Span message; `sets`, when given, are AttributeSets whose items in order are `attributes`."""
     if context is None:
         return None
     trace_id, span_id, _, _, trace_state, _ = context  # its fields without the properties' calls
@@ -180,10 +173,17 @@ def _message(
     if end_time:
         out.append(b"\x41" + _FIXED64(end_time))
     if attributes:
-        block = _attribute_block(attributes)
-        if block is None:
-            return None
-        out.append(block)
+        if sets:
+            for attribute_set in sets:
+                block = attribute_set.encoded or _set_block(attribute_set)
+                if block is None:
+                    return None
+                out.append(block)
+        else:
+            block = _attribute_block(attributes)
+            if block is None:
+                return None
+            out.append(block)
     if dropped_attributes:
         out.append(b"\x50" + _varint(dropped_attributes))
     out.append(_STATUS_UNSET if status is _UNSET else _status(status))
@@ -293,7 +293,7 @@ def encode_span(span: ReadableSpan) -> EncodedSpan:
         if type(span._events) is tuple and type(span._links) is tuple:
             encoded = _message(
                 span._context, span._parent, span._name, span._kind, span._start_time, span._end_time,
-                span._attributes, span._dropped_attributes, span._status,
+                span._attributes, span._dropped_attributes, span._status, span._sets,
             )  # fmt: skip
     else:
         resource, scope = span.resource, span.instrumentation_scope or None

@@ -118,26 +118,39 @@ _SAMPLED = TraceFlags.SAMPLED
 _TRACE_ID_MAX = 2**128 - 1
 # Every combination of the two flags a span can get, made once (TraceFlags is an immutable int).
 _TRACE_FLAGS = tuple(TraceFlags(flags) for flags in range((TraceFlags.SAMPLED | _RANDOM) + 1))
-# Attribute sets found clean (string keys, plain values within the length limit) under a length limit, with
-# their values' types: the same sets come with every request (the server span's, each statement's), and
-# checking them again, key by key, was the largest part of making a span. Equal sets with equal types are
-# clean alike, so 0.0 and -0.0 may share an entry.
-AttributeSetKey = tuple[tuple[tuple[str, Any], ...], tuple[type, ...]]
-clean_attribute_sets: set[tuple[int | None, AttributeSetKey]] = set()
-_CLEAN_KEPT = 1024
+_UNCHECKED = object()
 
 
-def attribute_set_key(attributes: Mapping[str, Any]) -> AttributeSetKey | None:
-    """A hashable key for an attribute set: its items and its values' types (True == 1, but they differ here).
-
-    None when a value cannot be hashed (a list): such a set is never kept.
+class AttributeSet(dict):  # type: ignore[type-arg]  # dict[str, AnyValue]; subscripted, mypy rejects __slots__
+    """Span attributes that never change once made, for a set passed with span after span (a route's, a
+    statement's). A span checks them once per length limit and copies them as given from then on, and the
+    OTLP encoder keeps their encoding on them; checking the same attributes again, key by key, and encoding
+    them again, were the largest parts of making and writing a span. Changing one raises TypeError.
     """
-    try:
-        key = (tuple(attributes.items()), tuple(map(type, attributes.values())))
-        hash(key)
-    except TypeError:
-        return None
-    return key
+
+    __slots__ = ("checked_under", "encoded")
+
+    def __init__(self, attributes: Mapping[str, types.AnyValue] | None = None, /) -> None:
+        super().__init__(attributes or ())
+        self.checked_under: object = _UNCHECKED  # the length limit they were found clean under
+        self.encoded: bytes | None = None  # their OTLP `attributes` fields, once written
+
+    def _unchanging(self, *_args: Any, **_kwargs: Any) -> None:
+        raise TypeError("an AttributeSet does not change once made")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _unchanging  # type: ignore[assignment]
+
+
+def _clean(attributes: Mapping[str, Any], limit: int | None) -> bool:
+    """Whether the SDK would store every attribute as given: non-empty string keys, plain values, strings
+    within the length limit."""
+    return all(
+        type(key) is str
+        and key
+        and type(value) in _PLAIN
+        and (limit is None or type(value) is not str or len(value) <= limit)
+        for key, value in attributes.items()
+    )
 
 
 _UNSET = Status(StatusCode.UNSET)
@@ -158,6 +171,8 @@ class LightSpan(Span):
 
     _hooks: _Hooks | None = None
     _attributes: dict[str, types.AnyValue]
+    # The AttributeSets the attributes were copied from, in order, while they are nothing else (None after).
+    _sets: tuple[AttributeSet, ...] | None = ()
 
     def __init__(self, *_args: Any, **_kwargs: Any) -> None:
         raise TypeError("LightSpans are made by LightTracer.start_span")
@@ -167,31 +182,33 @@ class LightSpan(Span):
 
         `single` is set_attribute's path, where the SDK drops a key that is not a non-empty string; from a
         mapping (the span's start, set_attributes) it drops empty keys and turns other keys into strings.
-        Attributes already found clean (`clean_attribute_sets`), added where nothing moves or drops, are copied.
+        An AttributeSet found clean, added where nothing moves or drops, is copied as given, and remembered in
+        `_sets` while the span's attributes are exactly its sets in order (the encoder writes those from theirs).
         """
         limit = self._limits.max_span_attribute_length
         most = self._limits.max_span_attributes
         stored = self._attributes
-        seen = None
-        if (most is None or len(stored) + len(attributes) <= most) and (
-            not stored or stored.keys().isdisjoint(attributes)
+        if (
+            type(attributes) is AttributeSet
+            and (most is None or len(stored) + len(attributes) <= most)
+            and (not stored or stored.keys().isdisjoint(attributes))
+            and (attributes.checked_under == limit or _clean(attributes, limit))
         ):
-            set_key = attribute_set_key(attributes)
-            if set_key is not None:
-                seen = (limit, set_key)
-                if seen in clean_attribute_sets:
-                    stored.update(attributes)
-                    return
+            attributes.checked_under = limit
+            stored.update(attributes)
+            sets = self._sets
+            if sets is not None:
+                self._sets = (*sets, attributes)
+            return
+        self._sets = None
         for key, value in attributes.items():
             if type(key) is not str or not key:
-                seen = None
                 cleaned = self._clean_key(key, single)
                 if cleaned is None:
                     self._dropped_attributes += 1
                     continue
                 key = cleaned
             if not (type(value) in _PLAIN and (limit is None or type(value) is not str or len(value) <= limit)):
-                seen = None
                 value = _clean_attribute_value(value, limit)
             if key in stored:
                 del stored[key]  # a key set again moves to the end, as in the SDK
@@ -202,10 +219,6 @@ class LightSpan(Span):
                 del stored[next(iter(stored))]
                 self._dropped_attributes += 1
             stored[key] = value
-        if seen is not None:
-            if len(clean_attribute_sets) >= _CLEAN_KEPT:
-                clean_attribute_sets.clear()  # bounded; the everyday ones come back at once
-            clean_attribute_sets.add(seen)
 
     @staticmethod
     def _clean_key(key: object, single: bool) -> str | None:

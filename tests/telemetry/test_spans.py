@@ -40,7 +40,7 @@ from opentelemetry.trace.propagation import _SPAN_KEY
 from telemetry import spans as light_spans
 from telemetry.otlp import _varint, encode_span
 from telemetry.otlp import encode_spans as fast_encode
-from telemetry.spans import LightSpan, LightTracer, LightTracerProvider
+from telemetry.spans import AttributeSet, LightSpan, LightTracer, LightTracerProvider
 
 
 class CountingIds(IdGenerator):
@@ -71,35 +71,43 @@ class Opaque:
     __slots__ = ()
 
 
+Scenario = Callable[[trace.Tracer, type[dict]], None]  # type: ignore[type-arg]  # given dict or AttributeSet
+
+
 def made_with(
-    provider_type: type[TracerProvider], scenario: Callable[[trace.Tracer], None], **options: object
+    provider_type: type[TracerProvider],
+    scenario: Scenario,
+    *,
+    wrap: type[dict] = dict,
+    **options: object,  # type: ignore[type-arg]
 ) -> list[ReadableSpan]:
+    """The spans a scenario makes, its attribute mappings made with `wrap` (dict, or AttributeSet)."""
     kept = Keep()
     provider = provider_type(resource=Resource({"service.name": "t"}), id_generator=CountingIds(), **options)  # type: ignore[arg-type]
     provider.add_span_processor(SimpleSpanProcessor(kept))
-    scenario(provider.get_tracer("tests.spans", "1.0", "https://opentelemetry.io/schemas/1.26.0"))
+    scenario(provider.get_tracer("tests.spans", "1.0", "https://opentelemetry.io/schemas/1.26.0"), wrap)
     return kept.spans
 
 
-def everything(tracer: trace.Tracer) -> None:
+def everything(tracer: trace.Tracer, A: type[dict] = dict) -> None:  # type: ignore[type-arg]
     """Every way a span gets its content, with fixed times so both kinds of span can be compared."""
     remote = SpanContext(0x77, 0x88, is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
     root = tracer.start_span(
         "GET",
         kind=SpanKind.SERVER,
-        attributes={"http.request.method": "GET", "url.path": "/api/v1/tasks", "n": 3, "ok": True, "ratio": 0.5},
+        attributes=A({"http.request.method": "GET", "url.path": "/api/v1/tasks", "n": 3, "ok": True, "ratio": 0.5}),
         start_time=1_000,
     )
     with trace.use_span(root, end_on_exit=False):
         child = tracer.start_span(
             "SELECT todochat",
             kind=SpanKind.CLIENT,
-            attributes={"db.statement": "SELECT 1", "tags": ["a", "b"], "nothing": None, "weird": Opaque()},
+            attributes=A({"db.statement": "SELECT 1", "tags": ["a", "b"], "nothing": None, "weird": Opaque()}),
             links=[Link(remote, {"why": "retry"})],
             start_time=2_000,
         )
         child.set_attribute("db.rows", 1)
-        child.set_attributes({"db.statement": "SELECT 2", "nested": {"k": [1, 2]}, "obj": object.__name__})
+        child.set_attributes(A({"db.statement": "SELECT 2", "nested": {"k": [1, 2]}, "obj": object.__name__}))
         child.add_event("fetched", {"rows": 1}, timestamp=2_500)
         child.add_link(remote, {"why": "again"})
         try:
@@ -110,7 +118,7 @@ def everything(tracer: trace.Tracer) -> None:
         child.end(end_time=3_000)
         child.set_attribute("late", 1)  # ignored: the span has ended
         child.end(end_time=9_000)  # ignored too
-    root.set_attributes({"": "empty", 7: "seven"})  # type: ignore[dict-item]  # keys a caller got wrong
+    root.set_attributes(A({"": "empty", 7: "seven"}))  # keys a caller got wrong
     root.set_attribute("", "empty again")
     root.set_attribute(8, "eight")  # type: ignore[arg-type]
     root.update_name("GET /api/v1/tasks")
@@ -119,10 +127,10 @@ def everything(tracer: trace.Tracer) -> None:
     root.end(end_time=4_000)
 
 
-def many_attributes(tracer: trace.Tracer) -> None:
-    span = tracer.start_span("limits", attributes={f"k{i}": "x" * i for i in range(6)}, start_time=1)
+def many_attributes(tracer: trace.Tracer, A: type[dict] = dict) -> None:  # type: ignore[type-arg]
+    span = tracer.start_span("limits", attributes=A({f"k{i}": "x" * i for i in range(6)}), start_time=1)
     span.set_attribute("k1", "y" * 20)
-    span.set_attributes({"late1": 1, "late2": "long value here", "": "empty key", "k5": 5})
+    span.set_attributes(A({"late1": 1, "late2": "long value here", "": "empty key", "k5": 5}))
     span.end(end_time=2)
 
 
@@ -134,16 +142,10 @@ def many_attributes(tracer: trace.Tracer) -> None:
         (many_attributes, {"span_limits": SpanLimits(max_span_attributes=0)}),
     ],
 )
-@pytest.mark.parametrize("made", ["first", "again"])  # again: attribute sets already found clean are copied
-def test_light_spans_encode_exactly_as_sdk_spans(
-    scenario: Callable[[trace.Tracer], None], options: dict, made: str
-) -> None:
+@pytest.mark.parametrize("wrap", [dict, AttributeSet])
+def test_light_spans_encode_exactly_as_sdk_spans(scenario: Scenario, options: dict, wrap: type[dict]) -> None:  # type: ignore[type-arg]
     sdk = made_with(TracerProvider, scenario, **options)
-    light_spans.clean_attribute_sets.clear()
-    light = made_with(LightTracerProvider, scenario, **options)
-    if made == "again":
-        assert light_spans.clean_attribute_sets or scenario is not everything
-        light = made_with(LightTracerProvider, scenario, **options)
+    light = made_with(LightTracerProvider, scenario, wrap=wrap, **options)
     assert all(isinstance(s, LightSpan) for s in light)
     assert len(light) == len(sdk) > 0
     assert encode_spans(light).SerializeToString() == encode_spans(sdk).SerializeToString()
@@ -197,9 +199,9 @@ def test_the_global_provider_is_a_light_one_once_tracing_is_configured(server: o
     assert trace.get_tracer("tests.spans.global") is tracer  # cached by the SDK as before
 
 
-def mixed(tracer: trace.Tracer) -> None:
+def mixed(tracer: trace.Tracer, A: type[dict] = dict) -> None:  # type: ignore[type-arg]
     """Everyday spans and others, under two scopes: the encoder writes some and hands the rest on."""
-    everything(tracer)
+    everything(tracer, A)
     remote = SpanContext(0x5, 0x6, is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
     child = tracer.start_span(
         "remote child",
@@ -216,8 +218,76 @@ def mixed(tracer: trace.Tracer) -> None:
     tracer.start_span("flag", attributes={"flag": 1, "n": True}, start_time=52).end(end_time=53)  # equal, not same
 
 
-@pytest.mark.parametrize("scenario", [everything, many_attributes, mixed])
-def test_the_fast_encoder_writes_what_the_exporter_would(scenario: Callable[[trace.Tracer], None]) -> None:
+# Made once and passed with span after span, as the server span's and each statement's are.
+ROUTE = AttributeSet({"http.request.method": "GET", "url.path": "/api/v1/tasks", "url.scheme": "http"})
+DONE = AttributeSet({"http.route": "/api/v1/tasks", "http.response.status_code": 200})
+STATEMENT = AttributeSet({"db.system": "postgresql", "db.statement": "SELECT tasks.id FROM tasks"})
+NUMBERS = AttributeSet({"n": 1, "ratio": 0.5, "neg": -0.0, "flag": True, "one": 1.0})
+UNCLEAN = AttributeSet({"tags": ["a"], "none": None})
+
+
+def reused(tracer: trace.Tracer, _: type[dict] = dict) -> None:  # type: ignore[type-arg]
+    root = tracer.start_span("GET", kind=SpanKind.SERVER, attributes=ROUTE, start_time=1)
+    with trace.use_span(root, end_on_exit=False):
+        tracer.start_span("SELECT", kind=SpanKind.CLIENT, attributes=STATEMENT, start_time=2).end(end_time=3)
+        two = tracer.start_span("two sets", attributes=NUMBERS, start_time=4)
+        two.set_attributes(DONE)
+        two.end(end_time=5)
+        overlap = tracer.start_span("the same set twice", attributes=ROUTE, start_time=6)
+        overlap.set_attributes(ROUTE)
+        overlap.end(end_time=7)
+        mixed_in = tracer.start_span("a set, an attribute, a set", attributes=DONE, start_time=8)
+        mixed_in.set_attribute("extra", 1)
+        mixed_in.set_attributes(NUMBERS)
+        mixed_in.end(end_time=9)
+        tracer.start_span("unclean", attributes=UNCLEAN, start_time=10).end(end_time=11)
+    root.set_attributes(DONE)
+    root.end(end_time=12)
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [SpanLimits(), SpanLimits(max_span_attribute_length=8), SpanLimits(max_span_attributes=4), SpanLimits(max_links=9)],
+    ids=["no limits", "short values", "few attributes", "no limits again"],
+)
+def test_attribute_sets_are_checked_and_written_once_and_stored_as_the_sdk_stores_them(limits: SpanLimits) -> None:
+    sdk = made_with(TracerProvider, reused, span_limits=limits)
+    expected = encode_spans(sdk).SerializeToString()
+    for _ in range(2):  # the second time the sets are taken as checked, their encoding as written
+        light = made_with(LightTracerProvider, reused, span_limits=limits)
+        assert encode_spans(light).SerializeToString() == expected
+        assert fast_encode(light) == expected
+        assert [dict(s.attributes or {}) for s in light] == [dict(s.attributes or {}) for s in sdk]
+        assert [s.dropped_attributes for s in light] == [s.dropped_attributes for s in sdk]
+    by_name = {s.name: s for s in light}
+    assert isinstance(by_name["two sets"], LightSpan)
+    if limits.max_span_attribute_length is None and limits.max_span_attributes is None:
+        assert by_name["GET"]._sets == (ROUTE, DONE)  # copied as given, written from the sets' own encoding
+        assert by_name["two sets"]._sets == (NUMBERS, DONE)
+        assert ROUTE.encoded is not None
+        assert STATEMENT.encoded is not None
+    assert by_name["the same set twice"]._sets is None  # a key set again: stored key by key
+    assert by_name["a set, an attribute, a set"]._sets is None
+    assert by_name["unclean"]._sets is None
+
+
+def test_attribute_sets_do_not_change() -> None:
+    for change in (
+        lambda: ROUTE.__setitem__("url.path", "/other"),
+        lambda: ROUTE.update({"url.path": "/other"}),
+        lambda: ROUTE.pop("url.path"),
+        lambda: ROUTE.clear(),
+        lambda: ROUTE.setdefault("new", 1),
+        lambda: ROUTE.popitem(),
+        lambda: ROUTE.__delitem__("url.path"),
+    ):
+        with pytest.raises(TypeError, match="does not change"):
+            change()
+    assert ROUTE["url.path"] == "/api/v1/tasks"
+
+
+@pytest.mark.parametrize("scenario", [everything, many_attributes, mixed, reused])
+def test_the_fast_encoder_writes_what_the_exporter_would(scenario: Scenario) -> None:
     spans = made_with(LightTracerProvider, scenario, span_limits=SpanLimits(max_span_attribute_length=8))
     second_scope = made_with(LightTracerProvider, mixed)
     sdk_spans = made_with(TracerProvider, mixed)
@@ -233,7 +303,7 @@ def test_the_fast_encoder_writes_what_the_exporter_would(scenario: Callable[[tra
     assert fast_encode(mixed_in) == encode_spans(batch).SerializeToString()
 
 
-def parents(tracer: trace.Tracer) -> None:
+def parents(tracer: trace.Tracer, _: type[dict] = dict) -> None:  # type: ignore[type-arg]
     """Spans under every kind of parent: none, local sampled and not, remote sampled and not, with trace state."""
     state = TraceState([("vendor", "v1")])
     remote = {

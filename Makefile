@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test lint typecheck pytest install install-dev frontend test-frontend system-tools clean bench-telemetry \
-	bench-telemetry-instructions
+	bench-telemetry-instructions bench-telemetry-calls
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ bench-telemetry: install-dev
 ## (repeatable to about 1% on a busy machine; SQLite, and PostgreSQL when TEST_DATABASE_URL is set)
 bench-telemetry-instructions: install-dev
 	$(PY) -m bench.instructions
+
+## bench-telemetry-calls: Python calls and bytecodes per GET /api/v1/tasks, telemetry on vs off, and where they go
+bench-telemetry-calls: install-dev
+	$(PY) -m bench.calls
 
 ## system-tools: Debian packages the tests and the benchmarks use (promtool, amtool, chromium, wrk, valgrind); needs root
 system-tools:

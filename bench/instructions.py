@@ -63,43 +63,53 @@ async def _call(app: Any, method: str, path: str, headers: list[tuple[bytes, byt
     return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
 
+async def seeded(app: Any) -> list[tuple[bytes, bytes]]:
+    """Register, log in and add TASKS tasks through the application; returns the Authorization header."""
+    json_body = [(b"content-type", b"application/json")]
+    account = json.dumps({"email": "bench@example.com", "password": PASSWORD}).encode()
+    await _call(app, "POST", "/api/v1/auth/register", json_body, account)
+    status, body = await _call(app, "POST", "/api/v1/auth/login", json_body, account)
+    if status != 200:
+        raise RuntimeError(f"login answered {status}: {body[:200]!r}")
+    auth = [(b"authorization", f"Bearer {json.loads(body)['access_token']}".encode())]
+    for i in range(TASKS):
+        await _call(app, "POST", "/api/v1/tasks", json_body + auth, json.dumps({"title": f"task {i}"}).encode())
+    return auth
+
+
+async def serve(app: Any, auth: list[tuple[bytes, bytes]], count: int) -> None:
+    """`count` GETs of PATH from CALLERS concurrent callers."""
+    left = iter(range(count))
+
+    async def caller() -> None:
+        for _ in left:
+            status, body = await _call(app, "GET", PATH, auth)
+            if status != 200:
+                raise RuntimeError(f"GET {PATH} answered {status}: {body[:200]!r}")
+
+    await asyncio.gather(*(caller() for _ in range(CALLERS)))
+
+
+def flush() -> None:
+    """Send the spans queued so far (their encoding and posting then count where they happen)."""
+    from telemetry import tracing
+
+    provider = tracing.provider()
+    if provider is not None:
+        provider.force_flush()
+
+
 async def _drive(requests: int, signals: Path) -> None:
     """Serve `requests` GETs while the parent has callgrind's instrumentation on (see the module docstring)."""
     from app.main import create_app
-    from telemetry import tracing
 
     app = create_app()
-    json_body = [(b"content-type", b"application/json")]
-    account = json.dumps({"email": "bench@example.com", "password": PASSWORD}).encode()
     async with app.router.lifespan_context(app):
-        status, _ = await _call(app, "POST", "/api/v1/auth/register", json_body, account)
-        status, body = await _call(app, "POST", "/api/v1/auth/login", json_body, account)
-        if status != 200:
-            raise RuntimeError(f"login answered {status}: {body[:200]!r}")
-        auth = [(b"authorization", f"Bearer {json.loads(body)['access_token']}".encode())]
-        for i in range(TASKS):
-            await _call(app, "POST", "/api/v1/tasks", json_body + auth, json.dumps({"title": f"task {i}"}).encode())
-
-        async def serve(count: int) -> None:
-            left = iter(range(count))
-
-            async def caller() -> None:
-                for _ in left:
-                    status, body = await _call(app, "GET", PATH, auth)
-                    if status != 200:
-                        raise RuntimeError(f"GET {PATH} answered {status}: {body[:200]!r}")
-
-            await asyncio.gather(*(caller() for _ in range(CALLERS)))
-
-        def flush() -> None:
-            provider = tracing.provider()
-            if provider is not None:
-                provider.force_flush()
-
-        await serve(WARM_UP)
+        auth = await seeded(app)
+        await serve(app, auth, WARM_UP)
         flush()
         await _handshake(signals, "ready", "go")
-        await serve(requests)
+        await serve(app, auth, requests)
         flush()
         await _handshake(signals, "done", "stop")
 

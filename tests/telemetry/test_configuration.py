@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 
 import telemetry
 from app.core.config import Settings
+from bench.calls import Counts
 from bench.instructions import _instructions
 from bench.load import parse_wrk, wrk_latency_ms
 from bench.servers import cpu_seconds, stop_on_sigterm
@@ -123,3 +126,29 @@ def test_sigterm_unwinds_the_benchmark_so_its_servers_are_stopped() -> None:
         assert stopped == [True]
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_the_call_benchmark_counts_new_frames_not_resumed_coroutines() -> None:
+    def leaf(n: int) -> int:
+        return n + 1
+
+    async def resumed() -> int:
+        total = 0
+        for n in range(3):
+            await asyncio.sleep(0)  # suspended and resumed three times: one call
+            total += leaf(n)
+        return total
+
+    counts = Counts()
+    sys.settrace(counts.trace)
+    try:
+        assert asyncio.run(resumed()) == 6
+    finally:
+        sys.settrace(None)
+    found = counts.by_function(1)
+    (coroutine,) = [v for k, v in found.items() if k.endswith("resumed")]
+    (called,) = [v for k, v in found.items() if k.endswith("leaf")]
+    assert coroutine["calls"] == 1
+    assert called["calls"] == 3
+    assert called["bytecodes"] >= 3 * 3  # at least LOAD_FAST, LOAD_CONST, BINARY_OP each time
+    assert coroutine["bytecodes"] > called["bytecodes"]

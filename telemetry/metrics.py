@@ -121,11 +121,11 @@ def observe_latency(histogram: Histogram, seconds: float, ctx: SpanContext | Non
     """`histogram.observe(seconds, exemplar)` for a histogram without labels or a child, on every request's path,
     with the trace of `ctx` (when sampled) as the bucket's exemplar.
 
-    The same values are recorded (sum, the bucket, the bucket's exemplar), in this process or the multiprocess
-    directory; what is left out is what costs most of Histogram.observe here: finding the bucket by walking
-    every bound in Python (bisect instead), checking again that it was given a child, validating the
-    exemplar's labels on every call (one fixed name, 32 characters), and replacing the bucket's exemplar more
-    often than EXEMPLAR_EVERY_SECONDS.
+    The same sum and bucket are recorded, in this process or the multiprocess directory; what is left out is
+    what costs most of Histogram.observe here: finding the bucket by walking every bound in Python (bisect
+    instead), checking again that it was given a child, and validating the exemplar's labels on every call
+    (one fixed name, 32 characters). The bucket's exemplar is the first sampled observation once the one it
+    holds is EXEMPLAR_EVERY_SECONDS old, not every observation's.
     """
     if seconds != seconds:  # NaN lands in no bucket, as in Histogram.observe
         histogram._sum.inc(seconds)
@@ -139,7 +139,8 @@ def observe_latency(histogram: Histogram, seconds: float, ctx: SpanContext | Non
     if kept is _NOT_KEPT:
         return
     now = time.time()
-    if kept is None or not now - kept.timestamp < EXEMPLAR_EVERY_SECONDS:  # type: ignore[operator]  # time.time(), ours and observe's
+    # Also when the wall clock stepped back. Its timestamp is time.time(), here and in Histogram.observe.
+    if kept is None or not 0.0 <= now - kept.timestamp < EXEMPLAR_EVERY_SECONDS:  # type: ignore[operator]
         labels = {c.EXEMPLAR_TRACE_ID: format(ctx[TRACE_ID], "032x")}
         bucket.set_exemplar(_new_exemplar(Exemplar, (labels, seconds, now)))
 
@@ -147,7 +148,8 @@ def observe_latency(histogram: Histogram, seconds: float, ctx: SpanContext | Non
 def gauge_value(gauge: Gauge) -> Any:
     """The value of a gauge without labels, for paths every request takes: `value.inc(1)` and `value.inc(-1)`
     are `gauge.inc()` and `gauge.dec()` without the check, two Python calls deep, that it has no labels (made
-    here, once). In this process or the multiprocess directory, as the gauge's own methods would write it."""
+    here, once). In this process or the multiprocess directory; not for a "mostrecent" multiprocess gauge,
+    whose own methods also stamp the time."""
     gauge._raise_if_not_observable()  # type: ignore[no-untyped-call]
     return gauge._value
 

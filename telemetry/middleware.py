@@ -99,7 +99,7 @@ class TelemetryMiddleware:
         self._in_flight = metrics.gauge_value(metrics.http_server_active_requests)
 
     @staticmethod
-    @lru_cache(maxsize=1024)  # raw paths are many; a full cache starts over, the everyday ones come back at once
+    @lru_cache(maxsize=1024)  # raw paths are many: the least recently seen make way
     def _start_attributes(method: str, path: str, scheme: str, version: str) -> AttributeSet:
         return AttributeSet(
             {"http.request.method": method, "url.path": path, "url.scheme": scheme, "network.protocol.version": version}

@@ -125,7 +125,9 @@ def _set_block(attributes: AttributeSet) -> bytes | None:
     """An AttributeSet's fields, written once and kept on it (it never changes)."""
     block = attributes.encoded
     if block is None:
-        block = attributes.encoded = _attribute_block(attributes)
+        block = _attribute_block(attributes)
+        if block is not None and len(block) <= _LONGEST_KEPT:  # a long path or statement is not kept twice
+            attributes.encoded = block
     return block
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from time import time_ns
 from typing import Any, Final
 
@@ -97,7 +97,8 @@ class _Hooks:
 
     For the SDK's synchronous multi-processor, the methods of the processors it holds that do something, in
     its order; for any other, its own. They are still current while `source` is the multi-processor's tuple
-    of processors, which it replaces when one is added.
+    of processors, which it replaces when one is added (a method replaced on a processor already held is not
+    seen until then).
     """
 
     __slots__ = ("endings", "ends", "source", "starts")
@@ -107,9 +108,15 @@ class _Hooks:
         held: tuple[SpanProcessor, ...] = (
             processor._span_processors if type(processor) is SynchronousMultiSpanProcessor else (processor,)
         )
-        self.starts = tuple(p.on_start for p in held if type(p).on_start not in _NO_OPS)
-        self.endings = tuple(p._on_ending for p in held if type(p)._on_ending not in _NO_OPS)
-        self.ends = tuple(p.on_end for p in held if type(p).on_end not in _NO_OPS)
+        self.starts = _doing_something(p.on_start for p in held)
+        self.endings = _doing_something(p._on_ending for p in held)
+        self.ends = _doing_something(p.on_end for p in held)
+
+
+def _doing_something(methods: Iterable[Callable[..., None]]) -> tuple[Callable[..., None], ...]:
+    """The bound methods that are not known no-ops (decided from what each is bound to, so a hook set on an
+    instance, or a stand-in without the class's methods, is called as the SDK would call it)."""
+    return tuple(method for method in methods if getattr(method, "__func__", None) not in _NO_OPS)
 
 
 _PLAIN = frozenset({str, bool, int, float})
@@ -137,6 +144,9 @@ class AttributeSet(dict):  # type: ignore[type-arg]  # dict[str, AnyValue]; subs
 
     def _unchanging(self, *_args: Any, **_kwargs: Any) -> None:
         raise TypeError("an AttributeSet does not change once made")
+
+    def __reduce__(self) -> tuple[type[AttributeSet], tuple[dict[str, types.AnyValue]]]:
+        return AttributeSet, (dict(self),)  # copied and pickled whole, not item by item
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _unchanging  # type: ignore[assignment]
 

@@ -163,3 +163,16 @@ def test_a_buckets_exemplar_is_replaced_at_most_once_a_second(monkeypatch: pytes
     assert shown() == (format(3, "032x"), 0.3)
     (count,) = [s.value for s in histogram.collect()[0].samples if s.name == "exemplary_seconds_count"]
     assert count == 5  # every observation counted, exemplar or not
+
+
+def test_a_clock_stepped_back_does_not_freeze_exemplars(monkeypatch: pytest.MonkeyPatch) -> None:
+    histogram = Histogram("stepped_seconds", "d", buckets=(1.0,), registry=CollectorRegistry())
+    now = [5000.0]
+    monkeypatch.setattr(metrics.time, "time", lambda: now[0])
+    sampled = TraceFlags(TraceFlags.SAMPLED)
+    metrics.observe_latency(histogram, 0.1, SpanContext(1, 1, is_remote=False, trace_flags=sampled))
+    now[0] -= 3600  # NTP, or a VM resumed
+    metrics.observe_latency(histogram, 0.2, SpanContext(2, 1, is_remote=False, trace_flags=sampled))
+    (bucket,) = [s for s in histogram.collect()[0].samples if s.name.endswith("_bucket") and s.labels["le"] == "1.0"]
+    assert bucket.exemplar is not None
+    assert bucket.exemplar.labels[c.EXEMPLAR_TRACE_ID] == format(2, "032x")

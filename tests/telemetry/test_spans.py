@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+import pickle
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -433,3 +435,43 @@ def test_span_context_in_reads_what_get_current_span_gives() -> None:
         with trace.use_span(trace.get_current_span(context)):
             assert light_spans.span_context_in() == trace.get_current_span().get_span_context()
     assert light_spans.span_context_in(trace.set_span_in_context(light)) is light.get_span_context()
+
+
+class Forwarding:
+    """A stand-in that forwards every hook to a processor it wraps (as an agent's wrapper might): its class
+    has none of the processor's methods."""
+
+    def __init__(self, wrapped: SimpleSpanProcessor) -> None:
+        self._wrapped = wrapped
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._wrapped, name)
+
+
+def test_hooks_set_on_an_instance_or_forwarded_are_called() -> None:
+    for provider_type in (LightTracerProvider, TracerProvider):
+        provider = provider_type()
+        forwarded, patched = Keep(), Keep()
+        provider.add_span_processor(Forwarding(SimpleSpanProcessor(forwarded)))  # type: ignore[arg-type]
+        on_instance = SimpleSpanProcessor(Keep())
+        on_instance.on_start = lambda span, parent_context=None, seen=patched: seen.spans.append(span)  # type: ignore[method-assign]
+        provider.add_span_processor(on_instance)
+        provider.get_tracer("tests.spans").start_span("watched").end()
+        assert [s.name for s in forwarded.spans] == ["watched"], provider_type
+        assert [s.name for s in patched.spans] == ["watched"], provider_type
+
+
+def test_attribute_sets_copy_and_pickle_whole() -> None:
+    for made in (copy.copy(ROUTE), copy.deepcopy(ROUTE), pickle.loads(pickle.dumps(ROUTE))):
+        assert type(made) is AttributeSet
+        assert made == ROUTE
+
+
+def test_a_long_attribute_sets_encoding_is_not_kept() -> None:
+    long_path = AttributeSet({"url.path": "/" + "x" * 5000})
+    provider = LightTracerProvider()
+    kept = Keep()
+    provider.add_span_processor(SimpleSpanProcessor(kept))
+    provider.get_tracer("tests.spans").start_span("long", attributes=long_path).end()
+    assert fast_encode(kept.spans) == encode_spans(kept.spans).SerializeToString()
+    assert long_path.encoded is None  # written again each time rather than held twice

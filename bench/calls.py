@@ -30,9 +30,9 @@ from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
-from bench.instructions import CALLERS, WARM_UP, flush, seeded, serve
-from bench.servers import ROOT, database, sink, stop_on_sigterm
-from bench.telemetry_bench import OFF, ON, PATH, TASKS, Options, backends_from_env, servers
+from bench.instructions import CALLERS, WARM_UP, flush, off_and_on, seeded, serve
+from bench.servers import ROOT, stop_on_sigterm
+from bench.telemetry_bench import PATH, TASKS
 
 _RESUMABLE = 0x20 | 0x80 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR
 SHOWN = 15
@@ -97,7 +97,7 @@ async def _drive(requests: int) -> dict[str, dict[str, float]]:
             flush()
         finally:
             sys.settrace(None)
-            threading.settrace(None)  # type: ignore[arg-type]  # None switches it off
+            threading.settrace(None)  # type: ignore[arg-type,unused-ignore]  # None switches it off
     return counts.by_function(requests)
 
 
@@ -126,35 +126,26 @@ def main() -> int:
     requests = int(os.environ.get("BENCH_REQUESTS", "100"))
     if not 0 < requests <= 250:
         raise SystemExit("BENCH_REQUESTS: 1 to 250 (two spans a request, under the export batch of 512)")
-    options = Options(rounds=1, seconds=0, connections=CALLERS, pin=False, sampled=False, collector=False)
     started = time.monotonic()
-    with sink() as sink_port:
-        modes = {server.name: server.env for server in servers(sink_port, options)}
-        for backend in backends_from_env():
-            found = {}
-            for mode in (OFF, ON):
-                with database(backend) as url:
-                    env = {**modes[mode], "DATABASE_URL": url, "OTEL_BSP_SCHEDULE_DELAY": "600000"}
-                    found[mode] = measure(env, requests)
-            off, on = found[OFF], found[ON]
-            calls = (_total(off, "calls"), _total(on, "calls"))
-            codes = (_total(off, "bytecodes"), _total(on, "bytecodes"))
-            more_calls, more_codes = 100 * (calls[1] / calls[0] - 1), 100 * (codes[1] / codes[0] - 1)
-            print(
-                f"GET {PATH} ({TASKS} tasks) on {backend}, {requests} requests from {CALLERS} callers, in-process: "
-                f"off {calls[0]:,.1f} Python calls and {codes[0]:,.0f} bytecodes a request, on {calls[1]:,.1f} and "
-                f"{codes[1]:,.0f}: telemetry adds {calls[1] - calls[0]:,.1f} calls ({more_calls:+.1f}%) "
-                f"and {codes[1] - codes[0]:,.0f} bytecodes ({more_codes:+.1f}%)",
-                flush=True,
-            )
-            added = {
-                name: (on.get(name, {}).get("calls", 0) - off.get(name, {}).get("calls", 0),
-                       on.get(name, {}).get("bytecodes", 0) - off.get(name, {}).get("bytecodes", 0))
-                for name in on.keys() | off.keys()
-            }  # fmt: skip
-            print(f"  most added, per request (calls, bytecodes), first {SHOWN}:")
-            for name, (more_calls, more_codes) in sorted(added.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))[:SHOWN]:
-                print(f"    {more_calls:6.1f} {more_codes:8.1f}  {name}")
+    for backend, off, on in off_and_on(measure, requests):
+        calls = (_total(off, "calls"), _total(on, "calls"))
+        codes = (_total(off, "bytecodes"), _total(on, "bytecodes"))
+        more_calls, more_codes = 100 * (calls[1] / calls[0] - 1), 100 * (codes[1] / codes[0] - 1)
+        print(
+            f"GET {PATH} ({TASKS} tasks) on {backend}, {requests} requests from {CALLERS} callers, in-process: "
+            f"off {calls[0]:,.1f} Python calls and {codes[0]:,.0f} bytecodes a request, on {calls[1]:,.1f} and "
+            f"{codes[1]:,.0f}: telemetry adds {calls[1] - calls[0]:,.1f} calls ({more_calls:+.1f}%) "
+            f"and {codes[1] - codes[0]:,.0f} bytecodes ({more_codes:+.1f}%)",
+            flush=True,
+        )
+        added = {
+            name: (on.get(name, {}).get("calls", 0) - off.get(name, {}).get("calls", 0),
+                   on.get(name, {}).get("bytecodes", 0) - off.get(name, {}).get("bytecodes", 0))
+            for name in on.keys() | off.keys()
+        }  # fmt: skip
+        print(f"  most added, per request (calls, bytecodes), first {SHOWN}:")
+        for name, (more_calls, more_codes) in sorted(added.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))[:SHOWN]:
+            print(f"    {more_calls:6.1f} {more_codes:8.1f}  {name}")
     print(f"(took {time.monotonic() - started:.0f}s)")
     return 0
 

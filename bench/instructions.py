@@ -26,14 +26,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench.servers import ROOT, database, sink, stop_on_sigterm
 from bench.telemetry_bench import OFF, ON, PATH, TASKS, Options, backends_from_env, servers
 
 CALLERS = 16
 WARM_UP = 300
+T = TypeVar("T")
 PASSWORD = "correct horse battery"  # noqa: S105 - a scratch account in a scratch database
 
 
@@ -176,6 +178,22 @@ def _instructions(out: Path) -> int:
     return int(match.group(1))
 
 
+def off_and_on(measure: Callable[[dict[str, str], int], T], requests: int) -> Iterator[tuple[str, T, T]]:
+    """On each database, `measure(env, requests)` with telemetry off and then on, each on a fresh database:
+    (database, off, on). The OTLP sink runs meanwhile."""
+    options = Options(rounds=1, seconds=0, connections=CALLERS, pin=False, sampled=False, collector=False)
+    with sink() as sink_port:
+        modes = {server.name: server.env for server in servers(sink_port, options)}
+        for backend in backends_from_env():
+            found = {}
+            for mode in (OFF, ON):
+                with database(backend) as url:
+                    # Only the size-triggered batch is sent while measuring, as at the throughput bench's rate.
+                    env = {**modes[mode], "DATABASE_URL": url, "OTEL_BSP_SCHEDULE_DELAY": "600000"}
+                    found[mode] = measure(env, requests)
+            yield backend, found[OFF], found[ON]
+
+
 def main() -> int:
     """Count instructions per request for telemetry off and on, on each database, and print the ratio."""
     if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
@@ -183,23 +201,13 @@ def main() -> int:
         return 1
     stop_on_sigterm()
     requests = int(os.environ.get("BENCH_REQUESTS", "300"))
-    options = Options(rounds=1, seconds=0, connections=CALLERS, pin=False, sampled=False, collector=False)
     started = time.monotonic()
-    with sink() as sink_port:
-        modes = {server.name: server.env for server in servers(sink_port, options)}
-        for backend in backends_from_env():
-            counts = {}
-            for mode in (OFF, ON):
-                with database(backend) as url:
-                    # Only the size-triggered batch is sent while measuring, as at the throughput bench's rate.
-                    env = {**modes[mode], "DATABASE_URL": url, "OTEL_BSP_SCHEDULE_DELAY": "600000"}
-                    counts[mode] = measure(env, requests)
-            on, off = counts[ON], counts[OFF]
-            print(
-                f"GET {PATH} ({TASKS} tasks) on {backend}, {requests} requests from {CALLERS} callers, in-process: "
-                f"off {off:,} instructions a request, on {on:,}: telemetry adds {100 * (on / off - 1):.1f}%",
-                flush=True,
-            )
+    for backend, off, on in off_and_on(measure, requests):
+        print(
+            f"GET {PATH} ({TASKS} tasks) on {backend}, {requests} requests from {CALLERS} callers, in-process: "
+            f"off {off:,} instructions a request, on {on:,}: telemetry adds {100 * (on / off - 1):.1f}%",
+            flush=True,
+        )
     print(f"(took {time.monotonic() - started:.0f}s)")
     return 0
 

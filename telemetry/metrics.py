@@ -141,8 +141,7 @@ def observe_latency(histogram: Histogram, seconds: float, ctx: SpanContext | Non
     now = time.time()
     # Also when the wall clock stepped back. Its timestamp is time.time(), here and in Histogram.observe.
     if kept is None or not 0.0 <= now - kept.timestamp < EXEMPLAR_EVERY_SECONDS:  # type: ignore[operator]
-        labels = {c.EXEMPLAR_TRACE_ID: format(ctx[TRACE_ID], "032x")}
-        bucket.set_exemplar(_new_exemplar(Exemplar, (labels, seconds, now)))
+        bucket.set_exemplar(_new_exemplar(Exemplar, (trace_exemplar(ctx), seconds, now)))
 
 
 def gauge_value(gauge: Gauge) -> Any:

@@ -46,12 +46,20 @@ class User(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # An IANA zone name: relative dates, due windows and recurrences are worked out in it.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 
 class Task(Base):
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_user_id_completed_id", "user_id", "completed", "id"),)
+    __table_args__ = (
+        Index("ix_tasks_user_id_completed_id", "user_id", "completed", "id"),
+        Index("ix_tasks_remind_at", "remind_at"),
+        Index("ix_tasks_deleted_at", "deleted_at"),
+        # AUTOINCREMENT: SQLite would otherwise hand a deleted task's number to the next one.
+        {"sqlite_autoincrement": True},
+    )
 
     # An integer id: people say "mark task 3 done", and the model passes it back to the tools.
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -59,11 +67,71 @@ class Task(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(String(1000))
     completed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    completed_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 1 low .. 4 urgent, so that it sorts; the API names the levels.
     priority: Mapped[int | None] = mapped_column(Integer)
     tags: Mapped[list[str] | None] = mapped_column(JSON)
+    recurrence: Mapped[str | None] = mapped_column(String(500))
+    remind_at: Mapped[datetime | None]
+    # A reminder relative to the due time (an ISO 8601 duration, or "evening_before"): it follows the due date.
+    remind_before: Mapped[str | None] = mapped_column(String(40))
+    reminded_at: Mapped[datetime | None]
+    # Soft delete: undo can restore the task until the purge after the undo window.
+    deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, server_default=func.now())
+
+
+class TaskOccurrence(Base):
+    """One occurrence of a recurring task that was done or skipped."""
+
+    __tablename__ = "task_occurrences"
+    __table_args__ = (Index("ix_task_occurrences_task_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16))  # "completed" or "skipped"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+class TaskChange(Base):
+    """The change log undo reads: what one change did to which tasks, before and after."""
+
+    __tablename__ = "task_changes"
+    __table_args__ = (
+        Index("ix_task_changes_user_id_id", "user_id", "id"),
+        Index("uq_task_changes_user_id_idempotency_key", "user_id", "idempotency_key", unique=True),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(String(400))
+    before: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    after: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # What the call that made the change answered, so a retry with the same key gets the same answer.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    undone_at: Mapped[datetime | None]
+
+
+class UserEvent(Base):
+    """An event for the user's open tabs (a task change, a reminder), read by every instance's event stream."""
+
+    __tablename__ = "user_events"
+    __table_args__ = (Index("ix_user_events_created_at", "created_at"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 
 class Conversation(Base):
@@ -111,3 +179,13 @@ class RefreshToken(Base):
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+# Search structures that live only in the migrations (PostgreSQL's expression index, SQLite's FTS5 table and its
+# shadow tables): the model-versus-migration comparison leaves them out.
+SEARCH_OBJECTS = ("tasks_fts", "ix_tasks_search")
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's filter: every schema object but the search structures is compared with the models."""
+    return not (name or "").startswith(SEARCH_OBJECTS)

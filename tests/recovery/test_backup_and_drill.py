@@ -49,7 +49,7 @@ async def test_a_drill_restores_exactly_what_was_backed_up_and_measures_rto_and_
     assert drill.backup_id == backup.id
     assert backup.tables["tasks"].rows == 2
     assert backup.tables["users"].rows == 1
-    assert backup.schema_version == "0001"
+    assert backup.schema_version == "0002"
     # The newest restored row is the newest row written before the backup, not the one written after it.
     assert drill.newest_row_at == backup.newest_row_at
     assert backup.newest_row_at is not None

@@ -25,8 +25,24 @@ MAX_TAG_LENGTH = 32
 MAX_TITLE = 200
 MAX_DESCRIPTION = 1000
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_DESCRIPTION)]
+
+
+def _title(value: str) -> str:
+    if not value:
+        raise ValueError("A task needs a title.")
+    if len(value) > MAX_TITLE:
+        raise ValueError(f"Titles can be up to {MAX_TITLE} characters; yours has {len(value)}.")
+    return value
+
+
+def _description(value: str) -> str:
+    if len(value) > MAX_DESCRIPTION:
+        raise ValueError(f"Descriptions can be up to {MAX_DESCRIPTION} characters; yours has {len(value)}.")
+    return value
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_title)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_description)]
 
 
 def _checked(check: Any) -> Any:

@@ -249,7 +249,8 @@ async def test_deleting_a_task_answers_204_and_then_404(
     # Kept, hidden, for undo until the purge after the undo window.
     async with db.connect() as conn:
         row = (await conn.execute(select(Task.deleted_at).where(Task.id == task["id"]))).first()
-    assert row is not None and row.deleted_at is not None
+    assert row is not None
+    assert row.deleted_at is not None
 
 
 # --- other users' tasks ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -24,7 +25,6 @@ MAX_TAGS = 10
 MAX_TAG_LENGTH = 32
 MAX_TITLE = 200
 MAX_DESCRIPTION = 1000
-
 
 
 def _title(value: str) -> str:
@@ -120,7 +120,16 @@ class TaskSort(StrEnum):
 
 
 DueState = Literal["overdue", "today", "upcoming"]
-Due = datetime | date
+
+
+def _date_alone(value: object) -> object:
+    # "2030-12-24" is an all-day date; anything with a time is a moment (pydantic would read both as datetimes).
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        return date.fromisoformat(value.strip())
+    return value
+
+
+Due = Annotated[datetime | date, BeforeValidator(_date_alone)]
 
 
 class TaskFilter(BaseModel):

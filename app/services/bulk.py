@@ -121,8 +121,7 @@ async def bulk_update(
     days = tasks.Days.at(now, tz)
     noun = "task" if len(found) == 1 else "tasks"
     if len(found) > 1 and request.confirm_token is None:
-        await session.rollback()
-        return BulkResult(
+        preview = BulkResult(
             status="needs_confirmation",
             action=request.action,
             count=len(found),
@@ -131,6 +130,8 @@ async def bulk_update(
             confirm_token=_token(secret, user_id=user_id, request=request, ids=[t.id for t in found]),
             expires_in_seconds=CONFIRM_SECONDS,
         )
+        await session.rollback()  # a preview locks nothing and changes nothing
+        return preview
     fields: dict[str, Any] = {}
     if request.action == "reschedule":
         fields["due_at"] = request.due_at

@@ -24,7 +24,8 @@ from app.mcp.client import TOOLS_UNAVAILABLE, McpTools, connect_tools
 from app.mcp.internal import agent_headers
 from app.runtime import Runtime
 from app.schemas.chat import ChatResponse, MessagePublic, ToolCall
-from app.services import conversations, tasks
+from app.services import conversations
+from app.services.task_views import user_zone
 from telemetry import conventions as c
 from telemetry.metrics import chat_messages, chat_turn_duration, chat_turns, chat_turns_in_flight, observe
 
@@ -117,7 +118,7 @@ async def begin_turn(runtime: Runtime, turn: TurnInput) -> tuple[uuid.UUID, Turn
         recent = await conversations.recent_messages(
             session=session, conversation_id=conversation.id, limit=runtime.settings.chat_history_messages
         )
-        zone = await tasks.user_zone(session, user_id=turn.user_id)
+        zone = await user_zone(session, user_id=turn.user_id)
         await conversations.add_message(
             session=session, conversation_id=conversation.id, role="user", content=turn.message
         )

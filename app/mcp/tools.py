@@ -27,6 +27,7 @@ from app.schemas.tasks import BulkRequest, DueWindow, TaskCreate, TaskFilter, Ta
 from app.services import bulk as bulk_service
 from app.services import dates, recurrence
 from app.services import tasks as task_service
+from app.services.task_views import user_zone
 from telemetry import conventions as c
 from telemetry.metrics import mcp_server_operation_duration, observe
 
@@ -187,7 +188,7 @@ def register_task_tools(server: MCPServer, runtime: Callable[[], Runtime]) -> No
     """Add the task tools to `server`; `runtime` gives the process's database sessions."""
 
     async def zone(session: AsyncSession) -> ZoneInfo:
-        return await task_service.user_zone(session, user_id=current_user_id())
+        return await user_zone(session, user_id=current_user_id())
 
     @server.tool()
     async def add_task(

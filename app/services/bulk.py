@@ -20,6 +20,8 @@ from app.core.errors import Conflict, InvalidInput
 from app.db.models import Task, utcnow
 from app.schemas.tasks import BulkRequest, BulkResult, TaskPublic
 from app.services import changes, tasks
+from app.services.task_fields import apply_fields, complete_now
+from app.services.task_views import Days, to_public, user_zone
 
 CONFIRM_SECONDS = 300
 MAX_TASKS = 500
@@ -77,7 +79,7 @@ def _apply(
     session: AsyncSession, task: Task, request: BulkRequest, fields: dict[str, Any], tz: ZoneInfo, now: datetime
 ) -> None:
     if request.action == "complete" and not task.completed:
-        tasks.complete_now(session, task, tz, now)
+        complete_now(session, task, tz, now)
     elif request.action == "reopen":
         task.completed, task.completed_at = False, None
     elif request.action == "delete":
@@ -88,7 +90,7 @@ def _apply(
     elif request.action == "remove_tags":
         task.tags = [t for t in task.tags or [] if t not in set(request.tags or [])] or None
     else:
-        tasks.apply_fields(task, fields, tz, now)
+        apply_fields(task, fields, tz, now)
     task.updated_at = now
 
 
@@ -115,17 +117,17 @@ async def bulk_update(
         ids, key = (previewed if ids is None else [i for i in ids if i in previewed]), f"bulk:{jti}"
     if (earlier := await changes.replayed(session, user_id=user_id, key=key)) is not None:
         return BulkResult.model_validate(earlier)
-    tz = await tasks.user_zone(session, user_id=user_id)
+    tz = await user_zone(session, user_id=user_id)
     now = utcnow()
     found = await tasks.matching(session, user_id=user_id, flt=request.filter, ids=ids, tz=tz, limit=MAX_TASKS)
-    days = tasks.Days.at(now, tz)
+    days = Days.at(now, tz)
     noun = "task" if len(found) == 1 else "tasks"
     if len(found) > 1 and request.confirm_token is None:
         preview = BulkResult(
             status="needs_confirmation",
             action=request.action,
             count=len(found),
-            tasks=[tasks.to_public(t, tz, days) for t in found],
+            tasks=[to_public(t, tz, days) for t in found],
             message=f"{_VERBS[request.action]} these {len(found)} {noun}?",
             confirm_token=_token(secret, user_id=user_id, request=request, ids=[t.id for t in found]),
             expires_in_seconds=CONFIRM_SECONDS,
@@ -138,11 +140,11 @@ async def bulk_update(
     if request.action == "set_priority":
         fields["priority"] = request.priority
     before = [changes.snapshot(t) for t in found]
-    shown = [tasks.to_public(t, tz, days) for t in found] if request.action == "delete" else []
+    shown = [to_public(t, tz, days) for t in found] if request.action == "delete" else []
     for task in found:
         _apply(session, task, request, fields, tz, now)
     await session.flush()
-    public: list[TaskPublic] = shown or [tasks.to_public(t, tz, days) for t in found]
+    public: list[TaskPublic] = shown or [to_public(t, tz, days) for t in found]
     summary = f"{_DONE[request.action]} {len(found)} {noun}" + (
         f": {', '.join(f'#{t.id}' for t in found[:20])}" if found else ""
     )

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db.models import Conversation, Message, RefreshToken, Task, User
-from app.services.tasks import Days, to_public
+from app.services.task_views import Days, to_public
 
 TOOL_CALLS = [{"name": "add_task", "arguments": {"title": "Renew passport"}, "result": {"task_id": 1, "ok": True}}]
 

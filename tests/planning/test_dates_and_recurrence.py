@@ -9,7 +9,7 @@ import pytest
 from app.core.errors import InvalidInput
 from app.services import recurrence
 from app.services.dates import parse_reminder, parse_when, remind_time, zone
-from app.services.tasks import Days
+from app.services.task_views import Days
 
 BERLIN = zone("Europe/Berlin")
 KIRITIMATI = zone("Pacific/Kiritimati")  # UTC+14

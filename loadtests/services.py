@@ -38,6 +38,8 @@ RAISED_LIMITS = {
     "RATE_LIMIT_CHAT_PER_MINUTE": "1000000",
 }
 
+PRIORITIES = ("low", "medium", "high", "urgent")
+
 
 class StartError(RuntimeError):
     """A service the gate needs did not start; the message says which and where its log is."""
@@ -134,7 +136,8 @@ def _sign_up(base: str, email: str, tasks: int) -> Account:
     request("POST", f"{base}/api/v1/auth/register", {"email": email, "password": PASSWORD})
     token = request("POST", f"{base}/api/v1/auth/login", {"email": email, "password": PASSWORD})["access_token"]
     for i in range(tasks):
-        request("POST", f"{base}/api/v1/tasks", {"title": f"Seeded task {i + 1}", "priority": 1 + i % 5}, token)
+        seeded = {"title": f"Seeded task {i + 1}", "priority": PRIORITIES[i % len(PRIORITIES)]}
+        request("POST", f"{base}/api/v1/tasks", seeded, token)
     return Account(email, PASSWORD)
 
 

@@ -110,11 +110,11 @@ async def bulk_update(
         Conflict: the confirmation token is expired, foreign or for another change.
     """
     _values(request)
-    key = idempotency_key
+    key = changes.scoped("bulk", idempotency_key)
     ids = request.task_ids
     if request.confirm_token is not None:
         previewed, jti = _confirmed(secret, user_id=user_id, request=request)
-        ids, key = (previewed if ids is None else [i for i in ids if i in previewed]), f"bulk:{jti}"
+        ids, key = (previewed if ids is None else [i for i in ids if i in previewed]), f"bulk-confirmed:{jti}"
     if (earlier := await changes.replayed(session, user_id=user_id, key=key)) is not None:
         return BulkResult.model_validate(earlier)
     tz = await user_zone(session, user_id=user_id)

@@ -38,6 +38,11 @@ def restore(task: Task, state: dict[str, Any]) -> None:
         setattr(task, name, datetime.fromisoformat(value) if name in _MOMENTS and value else value)
 
 
+def scoped(operation: str, key: str | None) -> str | None:
+    """An idempotency key kept per operation, so one key sent to two different calls never crosses them."""
+    return f"{operation}:{key}" if key is not None else None
+
+
 async def replayed(session: AsyncSession, *, user_id: uuid.UUID, key: str | None) -> dict[str, Any] | None:
     """The answer already given to a call with this idempotency key, if there was one."""
     if key is None:

@@ -147,6 +147,7 @@ async def create_task(
     conversation_id: uuid.UUID | None = None,
 ) -> TaskPublic:
     """Add a task for the user; it is committed when this returns."""
+    idempotency_key = changes.scoped("created", idempotency_key)
     if (earlier := await changes.replayed(session, user_id=user_id, key=idempotency_key)) is not None:
         return TaskPublic.model_validate(earlier)
     tz = await user_zone(session, user_id=user_id)
@@ -202,6 +203,7 @@ async def update_task(
     Raises:
         NotFound: no such task, or it belongs to someone else.
     """
+    idempotency_key = changes.scoped(f"updated:{task_id}", idempotency_key)
     if (earlier := await changes.replayed(session, user_id=user_id, key=idempotency_key)) is not None:
         return Updated(TaskPublic.model_validate(earlier["task"]), earlier["action"], earlier.get("next_due_at"))
     tz = await user_zone(session, user_id=user_id)
@@ -256,6 +258,7 @@ async def delete_task(
     Raises:
         NotFound: no such task, or it belongs to someone else.
     """
+    idempotency_key = changes.scoped(f"deleted:{task_id}", idempotency_key)
     if (earlier := await changes.replayed(session, user_id=user_id, key=idempotency_key)) is not None:
         return TaskPublic.model_validate(earlier)
     tz = await user_zone(session, user_id=user_id)

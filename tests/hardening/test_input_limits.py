@@ -83,7 +83,7 @@ async def test_json_nested_deeper_than_32_levels_answers_422(plain: LiveServer) 
         pytest.param({"title": "x" * 201}, "title", id="a title over 200 characters"),
         pytest.param({"title": "ok", "description": "x" * 1001}, "description", id="a description over 1000"),
         pytest.param({"title": "   "}, "title", id="a blank title"),
-        pytest.param({"title": "ok", "tags": ["t"] * 21}, "tags", id="more than 20 tags"),
+        pytest.param({"title": "ok", "tags": [f"t{n}" for n in range(11)]}, "tags", id="more than 10 tags"),
     ],
 )
 async def test_task_fields_over_their_limits_answer_422_naming_the_field(
@@ -93,7 +93,7 @@ async def test_task_fields_over_their_limits_answer_422_naming_the_field(
         auth = await signup(client)
         r = await client.post("/api/v1/tasks", json=payload, headers=auth)
     error = _assert_error_shape(r, 422, "invalid_input")
-    assert field in str(error["message"])
+    assert field in str(error["message"]).lower()
 
 
 async def test_a_chat_message_over_4000_characters_answers_422(plain: LiveServer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -75,6 +76,30 @@ def mcp(
     telemetry.setup(app, settings, service_name=telemetry.conventions.MCP_SERVICE_NAME)
     # log_config=None: uvicorn's own logging set-up would replace the telemetry pipeline.
     uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
+
+
+@cli.command()
+def worker() -> None:
+    """Send due reminders and purge expired rows, alone (serve runs the same worker unless REMINDER_WORKER=false)."""
+    import asyncio
+
+    import telemetry
+    from app.core.config import get_settings
+    from app.runtime import Runtime
+    from app.worker.reminders import ReminderWorker
+
+    settings = get_settings()
+    telemetry.setup_process(settings, service_name=telemetry.conventions.WORKER_SERVICE_NAME)
+
+    async def run() -> None:
+        runtime = Runtime.from_settings(settings)
+        try:
+            await ReminderWorker(runtime.sessions, settings).run()
+        finally:
+            await runtime.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 @cli.command("fake-gemini")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,11 +14,13 @@ import telemetry
 from app.agent.wiring import ChatComponents
 from app.api.errors import install_error_handlers
 from app.api.middleware import install_middleware
-from app.api.routes import auth, chat, conversations, health, slo, tasks
+from app.api.routes import auth, chat, conversations, events, health, slo, tasks
 from app.core.collector import settle_after_startup
 from app.core.config import Settings, get_settings
 from app.recovery.metrics import install_recovery_collector
 from app.runtime import Runtime
+from app.worker.broker import EventBroker
+from app.worker.reminders import ReminderWorker
 
 API_PREFIX = "/api/v1"
 DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend" / "out"
@@ -32,8 +35,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.from_settings(settings)
         app.state.runtime = runtime
+        broker = EventBroker(
+            runtime.sessions, poll_seconds=settings.events_poll_seconds, queue_size=settings.events_queue_size
+        )
+        app.state.event_broker = broker
         try:
-            async with chat_components.running(runtime):
+            async with contextlib.AsyncExitStack() as stack:
+                await stack.enter_async_context(chat_components.running(runtime))
+                await stack.enter_async_context(broker.running())
+                if settings.reminder_worker:
+                    await stack.enter_async_context(ReminderWorker(runtime.sessions, settings).running())
                 settle_after_startup(settings.gc_young_threshold)
                 yield
         finally:
@@ -56,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(tasks.router)
     api.include_router(chat.router)
     api.include_router(conversations.router)
+    api.include_router(events.router)
     app.include_router(api)
     slo.install(app)
     app.include_router(health.router)

@@ -12,6 +12,7 @@ from typing import Final
 
 SERVICE_NAME: Final = "todochat"
 MCP_SERVICE_NAME: Final = "todochat-mcp"
+WORKER_SERVICE_NAME: Final = "todochat-worker"
 
 # --- Label names (bounded values only: never user ids, never raw paths) ---
 LABEL_ROUTE: Final = "http_route"  # route template, e.g. /api/v1/tasks/{task_id}
@@ -31,6 +32,8 @@ LABEL_SLO: Final = "slo"
 LABEL_WINDOW: Final = "window"
 LABEL_SEVERITY: Final = "severity"
 LABEL_CHECK: Final = "check"
+LABEL_LATE: Final = "late"  # "true" when a reminder went out later than REMINDER_LATE_SECONDS
+LABEL_PURGED: Final = "kind"  # tasks, task_changes, user_events
 LABEL_ENVIRONMENT: Final = "deployment_environment"  # target label set by the scrape config
 EXEMPLAR_TRACE_ID: Final = "trace_id"  # exemplar label that links a latency sample to its trace
 
@@ -88,6 +91,18 @@ PROCESS_MEMORY_LIMIT: Final = "todochat_process_memory_limit_bytes"  # gauge: cg
 RATE_LIMIT_REJECTIONS: Final = "todochat_rate_limit_rejections_total"  # counter, label scope
 RATE_LIMIT_BACKEND_ERRORS: Final = "todochat_rate_limit_backend_errors_total"  # counter (fail-open events)
 CIRCUIT_BREAKER_STATE: Final = "todochat_circuit_breaker_open"  # gauge 0/1, label check (dependency)
+
+# --- Reminders and event streams ---
+REMINDERS_DUE: Final = "todochat_reminders_due"  # gauge: due reminders not yet sent, seen by the last poll
+REMINDERS_SENT: Final = "todochat_reminders_sent_total"  # counter, label late
+REMINDER_LATENESS: Final = "todochat_reminder_lateness_seconds"  # histogram: sent time minus remind_at
+# Edges around the 60 s objective (P99 at most 60 s), then out to a day for reminders missed during an outage.
+REMINDER_LATENESS_BUCKETS: Final = (
+    0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 45.0, 60.0, 120.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0,
+)  # fmt: skip
+PURGED_ROWS: Final = "todochat_purged_rows_total"  # counter, label kind
+EVENT_STREAMS: Final = "todochat_event_streams"  # gauge: open GET /api/v1/events streams
+EVENT_STREAMS_DROPPED: Final = "todochat_event_streams_dropped_total"  # counter: slow clients cut off
 
 # --- Backups and recovery ---
 BACKUP_LAST_SUCCESS: Final = "todochat_backup_last_success_timestamp_seconds"

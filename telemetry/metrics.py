@@ -90,6 +90,23 @@ circuit_breaker_open = Gauge(
     multiprocess_mode="max",
 )
 
+reminders_due = Gauge(
+    c.REMINDERS_DUE, "Due reminders not yet sent, as the last poll saw them.", multiprocess_mode="mostrecent"
+)
+reminders_sent = Counter(
+    c.REMINDERS_SENT.removesuffix("_total"), "Reminders sent, by whether they went out late.", [c.LABEL_LATE]
+)
+reminder_lateness = Histogram(
+    c.REMINDER_LATENESS, "How long after its time a reminder was sent.", buckets=c.REMINDER_LATENESS_BUCKETS
+)
+purged_rows = Counter(
+    c.PURGED_ROWS.removesuffix("_total"), "Rows removed by the purge after their window.", [c.LABEL_PURGED]
+)
+event_streams = Gauge(c.EVENT_STREAMS, "Open event streams (GET /api/v1/events).", multiprocess_mode="livesum")
+event_streams_dropped = Counter(
+    c.EVENT_STREAMS_DROPPED.removesuffix("_total"), "Event streams ended because the client fell too far behind."
+)
+
 
 def trace_exemplar(ctx: SpanContext | None = None) -> dict[str, str] | None:
     """The trace id of `ctx` (by default the current span's) as an exemplar's labels, when that span is sampled.

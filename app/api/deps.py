@@ -16,6 +16,7 @@ from app.core.errors import Unauthorized
 from app.db.session import create_read_sessionmaker, session_scope
 from app.runtime import Runtime
 from app.services.auth import ActiveSessionCache, VerifiedTokens, require_active_session
+from app.worker.broker import EventBroker
 
 ACCESS_COOKIE = "access_token"
 REFRESH_COOKIE = "refresh_token"
@@ -136,3 +137,12 @@ async def get_principal(
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_event_broker(request: Request) -> EventBroker:
+    """The process's event-stream poller, started in the application lifespan."""
+    broker: EventBroker = request.app.state.event_broker
+    return broker
+
+
+EventBrokerDep = Annotated[EventBroker, Depends(get_event_broker)]

@@ -111,6 +111,21 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=32, ge=1)
     frontend_dir: str | None = None
 
+    # Reminders worker (app.worker): REMINDER_WORKER=false keeps it out of `todochat serve`, for deployments that
+    # run `todochat worker` on its own. Several workers may run at once: each reminder is still claimed once.
+    reminder_worker: bool = True
+    reminder_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    reminder_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # A reminder sent more than this long after its time is marked `late` (missed while everything was down).
+    reminder_late_seconds: float = Field(default=60.0, ge=0)
+    purge_every_seconds: float = Field(default=60.0, gt=0)
+    purge_batch_size: int = Field(default=500, ge=1, le=100_000)
+    # Event streams (GET /api/v1/events): how often each process reads new user_events rows for its subscribers.
+    events_poll_seconds: float = Field(default=0.5, gt=0, le=10)
+    events_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    # Events a slow client may fall behind by before its stream is ended (it reconnects and resumes from the table).
+    events_queue_size: int = Field(default=256, ge=1)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -36,6 +36,9 @@ _SANE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 _PROPAGATION_HEADERS = {b"traceparent": "traceparent", b"tracestate": "tracestate", b"baggage": "baggage"}
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 UNTRACED_PATHS = frozenset({"/metrics"})
+# Streams that stay open for as long as a tab does: their latency is the time to the response's start, and they are
+# in flight only until then, so an hour-long subscription is not an hour-long request on the SLO's histogram.
+LONG_LIVED_PATHS = frozenset({"/api/v1/events"})
 
 
 def route_template(scope: Scope, root_path: str) -> str:
@@ -153,12 +156,17 @@ class TelemetryMiddleware:
             self._in_flight.inc(1)
 
         status = 0
+        long_lived = path in LONG_LIVED_PATHS
+        answered: float | None = None
 
         async def send_with_request_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id)]
+                if long_lived and self.record_metrics:
+                    answered = time.perf_counter()
+                    self._in_flight.inc(-1)
             await send(message)
 
         error: BaseException | None = None
@@ -170,7 +178,7 @@ class TelemetryMiddleware:
                 sentry_hooks.report_request_error(exc)
             raise
         finally:
-            self._finish(scope, state, span, method, root_path, status, error, started)
+            self._finish(scope, state, span, method, root_path, status, error, started, answered)
             structlog.contextvars.reset_contextvars(**log_tokens)
             if token is not None:
                 otel_context.detach(token)
@@ -185,10 +193,11 @@ class TelemetryMiddleware:
         status: int,
         error: BaseException | None,
         started: float,
+        answered: float | None = None,
     ) -> None:
         if status == 0:
             status = 500  # nothing was sent: the client sees the connection fail
-        duration = time.perf_counter() - started
+        duration = (answered if answered is not None else time.perf_counter()) - started
         route = route_template(scope, root_path)
         status_class = metrics.status_class(status)
         if span is not None:
@@ -202,7 +211,8 @@ class TelemetryMiddleware:
                 span.set_status(StatusCode.ERROR)
             span.end()
         if self.record_metrics:
-            self._in_flight.inc(-1)
+            if answered is None:
+                self._in_flight.inc(-1)
             labels = (route, method, status_class)
             child = self._duration_children.get(labels)
             if child is None:

@@ -107,3 +107,30 @@ async def test_the_access_token_cookie_opens_the_stream_as_eventsource_sends_it(
         client.stream("GET", "/api/v1/events") as response,
     ):
         assert response.status_code == 200
+
+
+def _metric(text: str, name: str, route: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name) and f'http_route="{route}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_an_open_stream_counts_as_a_request_only_until_it_starts_answering(
+    events_server: LiveServer, events_settings: Settings, other_instance: AsyncEngine
+) -> None:
+    account = await make_account(other_instance, events_settings)
+    headers = {"Authorization": f"Bearer {account['access_token']}"}
+    route = "/api/v1/events"
+    async with httpx.AsyncClient(base_url=events_server.url, timeout=10) as client:
+        before = _metric((await client.get("/metrics")).text, "http_server_request_duration_seconds_sum", route)
+        async with client.stream("GET", route, headers=headers) as response:
+            assert response.status_code == 200
+            await asyncio.sleep(1.5)
+            during = (await client.get("/metrics")).text
+        in_flight = [line for line in during.splitlines() if line.startswith("http_server_active_requests ")]
+        await asyncio.sleep(0.5)
+        after = _metric((await client.get("/metrics")).text, "http_server_request_duration_seconds_sum", route)
+    # The scrape itself is the one request in flight while the stream is open.
+    assert in_flight == ["http_server_active_requests 1.0"], in_flight
+    assert after - before < 1.0, "the stream's open time reached the latency histogram"

@@ -3,28 +3,45 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
+UV := $(BIN)/uv
+# uv installs from uv.lock; its own version is pinned here so that every machine reads the lock the same way.
+UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+# --locked refuses a uv.lock that no longer matches pyproject.toml (run `make lock`); --inexact keeps uv itself,
+# which the lock does not list; the managed-Python download is off since the registries are all we may reach.
+SYNC := UV_PYTHON_DOWNLOADS=never $(UV) sync --locked --inexact
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest install install-dev frontend test-frontend system-tools clean bench-telemetry \
-	bench-telemetry-instructions bench-telemetry-calls
+.PHONY: run test lint typecheck pytest install install-dev lock lock-upgrade frontend test-frontend system-tools clean \
+	bench-telemetry bench-telemetry-instructions bench-telemetry-calls
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e .
+$(UV): | $(PY)
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(SYNC) --quiet
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev]'
+$(DEV_STAMP): pyproject.toml uv.lock | $(UV)
+	$(SYNC) --quiet --extra dev
 	touch $(STAMP) $@
 
+## install / install-dev: the exact versions in uv.lock (the server's dependencies / those plus the dev tools)
 install: $(STAMP)
 install-dev: $(DEV_STAMP)
+
+## lock: write uv.lock anew after a change to pyproject.toml, keeping every version that still fits
+lock: | $(UV)
+	$(UV) lock
+
+## lock-upgrade: move every locked dependency to the newest version pyproject.toml allows
+lock-upgrade: | $(UV)
+	$(UV) lock --upgrade
 
 ## run: install, build the UI, migrate the embedded SQLite database and serve on http://127.0.0.1:8000
 run: install frontend
@@ -49,6 +66,7 @@ test-frontend:
 	else echo "npm not found: skipping the web UI's unit tests"; fi
 
 lint: install-dev
+	$(UV) lock --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

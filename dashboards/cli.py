@@ -12,6 +12,8 @@ from slo.errors import SpecError
 
 EXIT_SPEC_INVALID = 65
 EXIT_GENERATED_STALE = 1
+EXIT_NOT_INSTALLED = 69  # EX_UNAVAILABLE: grafana-foundation-sdk is missing
+INSTALL_SDK = "grafana-foundation-sdk is not installed: `make install-dev`, or `pip install 'todochat[dashboards]'`"
 
 dashboards_cli = typer.Typer(help="Grafana dashboards generated from the SLO spec.", no_args_is_help=True)
 
@@ -30,8 +32,15 @@ def build(
     ] = False,
 ) -> None:
     """Write the dashboard JSON (dashboards/grafana/) and Grafana provisioning files (dashboards/provisioning/)."""
-    from dashboards.render import generated_files, stale_files, write_files
     from slo.load import load_spec
+
+    try:
+        from dashboards.render import generated_files, stale_files, write_files
+    except ModuleNotFoundError as err:
+        if not (err.name or "").startswith("grafana_foundation_sdk"):
+            raise
+        typer.echo(INSTALL_SDK, err=True)
+        raise typer.Exit(EXIT_NOT_INSTALLED) from err
 
     try:
         spec = load_spec(spec_path)

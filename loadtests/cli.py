@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from pathlib import Path
 
@@ -14,6 +15,18 @@ from loadtests.runner import run_scenario
 from loadtests.services import StackOptions, StartError, running_stack, seed_accounts
 
 loadtest_cli = typer.Typer(help="Load tests and the CI performance gate (thresholds from the SLO spec).")
+INSTALL_LOCUST = "Locust is not installed: `make install-dev`, or `pip install 'todochat[loadtest]'`"
+
+
+def require_locust() -> None:
+    """Stop with how to install Locust when it is missing (the server's own install leaves it out).
+
+    Raises:
+        typer.Exit: with EXIT_NOT_RUN, after saying how to install the `loadtest` extra.
+    """
+    if importlib.util.find_spec("locust") is None:  # not imported here: Locust monkey-patches the process
+        typer.echo(INSTALL_LOCUST, err=True)
+        raise typer.Exit(EXIT_NOT_RUN)
 
 
 @loadtest_cli.command()
@@ -48,6 +61,7 @@ def gate(
     from slo.load import load_spec
 
     started = time.monotonic()
+    require_locust()
     if profile not in PROFILES:
         raise typer.BadParameter(
             f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}", param_hint="--profile"

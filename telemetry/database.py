@@ -69,10 +69,9 @@ def _trace_statements(sync_engine: Engine) -> None:
     request is sampled. The dialect hooks cost nothing when the statement is not traced.
     """
     from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
-    from opentelemetry.instrumentation.sqlalchemy.version import __version__
     from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY_PLAIN
 
-    tracer = trace.get_tracer("opentelemetry.instrumentation.sqlalchemy", __version__)
+    tracer = trace.get_tracer("todochat.db")
     url = sync_engine.url
     base: dict[str, str | int] = {"db.system": sync_engine.name}
     if url.database:

@@ -6,6 +6,7 @@ and the SLO engine all report the same numbers, and a restarted process loses no
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,16 +64,17 @@ def write_textfile(backup_dir: Path, path: Path) -> None:
     write_to_textfile(str(path), registry)
 
 
-_installed: set[int] = set()
+# Held weakly, not by id(): a freed registry's id is soon another's, which then got no collector.
+_installed: weakref.WeakSet[CollectorRegistry] = weakref.WeakSet()
 
 
 def install_recovery_collector(backup_dir: Path | None = None, registry: CollectorRegistry = REGISTRY) -> None:
     """Expose the recovery gauges on `registry` (the app's /metrics); calling it again does nothing."""
-    if id(registry) in _installed:
+    if registry in _installed:
         return
     if backup_dir is None:
         from app.recovery.settings import get_recovery_settings
 
         backup_dir = get_recovery_settings().backup_dir
     registry.register(RecoveryCollector(backup_dir))
-    _installed.add(id(registry))
+    _installed.add(registry)

@@ -26,15 +26,19 @@ RUN npm run build
 FROM ${PYTHON_IMAGE} AS python-build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PYTHONDONTWRITEBYTECODE=1
-RUN python -m venv /opt/venv
+    PYTHONDONTWRITEBYTECODE=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1
+# uv (the version the Makefile pins) stays in this stage: it reads uv.lock, and the runtime copies only /opt/venv.
+RUN pip install uv==0.13.8 \
+    && python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
-COPY pyproject.toml README.md ./
-# Install the declared dependencies alone so that a source change does not reinstall them.
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-      > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
+COPY pyproject.toml uv.lock README.md ./
+# The locked server dependencies alone (no extras, no dev tools), so that a source change does not reinstall them.
+RUN uv sync --locked --no-dev --no-install-project
 COPY alembic.ini ./
 COPY migrations/ migrations/
 COPY app/ app/
@@ -44,7 +48,7 @@ COPY alerts/ alerts/
 COPY dashboards/ dashboards/
 COPY loadtests/ loadtests/
 # Editable install: the CLI finds alembic.ini and migrations/ beside the packages in /app.
-RUN pip install --no-deps -e . \
+RUN uv sync --locked --no-dev \
     && python -m compileall -q /app /opt/venv/lib
 
 # --- 3. runtime: no compilers, no package manager caches, a fixed non-root user ---

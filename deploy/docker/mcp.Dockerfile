@@ -8,14 +8,19 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS python-build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PYTHONDONTWRITEBYTECODE=1
-RUN python -m venv /opt/venv
+    PYTHONDONTWRITEBYTECODE=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1
+# uv (the version the Makefile pins) stays in this stage: it reads uv.lock, and the runtime copies only /opt/venv.
+RUN pip install uv==0.13.8 \
+    && python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
-COPY pyproject.toml README.md ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-      > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
+COPY pyproject.toml uv.lock README.md ./
+# The locked server dependencies alone (no extras, no dev tools), so that a source change does not reinstall them.
+RUN uv sync --locked --no-dev --no-install-project
 COPY alembic.ini ./
 COPY migrations/ migrations/
 COPY app/ app/
@@ -24,7 +29,7 @@ COPY slo/ slo/
 COPY alerts/ alerts/
 COPY dashboards/ dashboards/
 COPY loadtests/ loadtests/
-RUN pip install --no-deps -e . \
+RUN uv sync --locked --no-dev \
     && python -m compileall -q /app /opt/venv/lib
 
 FROM ${PYTHON_IMAGE} AS runtime

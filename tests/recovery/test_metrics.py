@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,16 @@ def test_installing_twice_on_one_registry_registers_once(tmp_path: Path) -> None
     install_recovery_collector(tmp_path, registry=registry)
 
     assert generate_latest(registry).decode().count(f"# TYPE {c.RESTORE_DRILL_SUCCESS} gauge") == 1
+
+
+def test_a_fresh_registry_gets_the_collector_even_where_a_collected_one_lived(tmp_path: Path) -> None:
+    # CPython hands a new object the address of one just freed, so the same id() comes back within a few tries.
+    for _ in range(20):
+        registry = CollectorRegistry()
+        install_recovery_collector(tmp_path, registry=registry)
+        assert f"# TYPE {c.BACKUP_LAST_SUCCESS} gauge" in generate_latest(registry).decode()
+        del registry
+        gc.collect()
 
 
 @pytest.mark.postgres

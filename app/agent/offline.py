@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from typing import Any
 
 from app.agent.types import FunctionCall, ModelChunk, ModelRequest
 from app.agent.understanding import plan

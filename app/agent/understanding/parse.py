@@ -16,14 +16,14 @@ from app.agent.understanding.normalise import Text, normalise
 from app.agent.understanding.slots import Slots, extract
 
 _POLITE = re.compile(
-    r"^(?:(?:please|can you|could you|would you|will you|kindly|hey|hi|ok|okay|so|now|also|and|then|oh|um|"
+    r"^(?:(?:please|can you|could you|would you|will you|kindly|hey|hi|ok|okay|so|now|also|and|then|oh|um|actually|"
     r"i'd like you to|i want you to|go ahead and|just)\s+)+"
 )
 _COMPLETE = r"(?:complete|completed|done|finished|finish|checked off|ticked off|sorted)"
 _OPEN = r"(?:not done|not complete|not completed|incomplete|pending|open|undone|unfinished|to do|todo)"
 _TASK_WORDS = r"(?:task|todo|to-do|item|reminder|entry|note)"
 _SPLIT = re.compile(
-    r",? and also |, also |; | and then |, then |\. (?=[a-z])|,? and (?=(?:add|create|mark|complete|delete|remove|"
+    r" and also |; | and then |\. (?=[a-z])| (?:and|then|also) (?=(?:add|create|mark|complete|delete|remove|"
     r"rename|remind|show|list|make|set|tag|move|reschedule|finish|undo|what)\b)"
 )
 _PAST = {
@@ -32,8 +32,15 @@ _PAST = {
     "got": "get", "made": "make", "took": "take", "did": "do", "submitted": "submit", "returned": "return",
     "visited": "visit", "washed": "wash", "watered": "water", "mailed": "mail", "phoned": "phone", "texted": "text",
     "filed": "file", "ordered": "order", "cancelled": "cancel", "canceled": "cancel", "scheduled": "schedule",
-    "sorted": "sort", "handled": "handle", "dropped": "drop", "walked": "walk", "fed": "feed", "read": "read",
+    "sorted": "sort", "handled": "handle", "dropped": "drop", "walked": "walk", "fed": "feed",
 }  # fmt: skip
+# A question is about the list when it names tasks or something tasks have; "what is the weather?" is not.
+_ABOUT_TASKS = (
+    r"\b(?:tasks?|todos?|to-dos?|list|items?|pending|done|completed?|finish(?:ed)?|did i|have i|due|overdue|left|"
+    r"remaining|priority|"
+    r"urgent|important|tagged|about|matching|containing|anything|find|search|look|open|outstanding|upcoming|"
+    r"today|tomorrow|week|date)\b|#"
+)
 HELP_WORDS = r"(?:help|what can you do|what do you do|who are you|what are you|how does this work|commands|options)"
 
 
@@ -73,7 +80,9 @@ def _body(text: Text) -> Text:
 def title_of(text: Text) -> str:
     """A task title from the person's words: filler trimmed, first letter capitalised."""
     title = " ".join(text.words).strip(" ,.;:-")
-    title = re.sub(r"\s+(?:to|on|in|onto) (?:my|the) (?:todo |to-do |task )?(?:list|tasks|todos)$", "", title, flags=re.I)
+    title = re.sub(
+        r"\s+(?:to|on|in|onto) (?:my|the) (?:todo |to-do |task )?(?:list|tasks|todos)$", "", title, flags=re.I
+    )
     title = re.sub(r"^(?:to|that i need to|that i have to|that i must|about)\s+", "", title, flags=re.I)
     if len(title) >= 2 and title[0] == title[-1] and title[0] in "'\"`":
         title = title[1:-1].strip()
@@ -86,7 +95,7 @@ def parse_ref(text: Text) -> Ref | None:
     number = re.fullmatch(r"(?:task|item|todo|to-do|number|no\.?)?\s*(?:number|no\.?)?\s*#?\s*(\d{1,9})", norm)
     if number:
         return Ref(task_id=int(number.group(1)))
-    if re.fullmatch(r"(?:it|that|this|that one|this one|that task|this task|the task|the same one|them)", norm):
+    if re.fullmatch(r"(?:it|it's|its|that|that's|this|that one|this one|that task|this task|the task|them)", norm):
         return Ref(pronoun=True)
     ordinal = re.fullmatch(r"(?:the )?(first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)(?: one| task)?", norm)
     if ordinal:
@@ -108,7 +117,7 @@ def parse_one(text: Text) -> Intent:
     text = _body(text)
     norm = text.norm
     said = " ".join(text.words)
-    for reader in (_small_talk, _undo, _answer, _bulk, _question, _edit, _complete, _reopen, _delete, _add, _statement):
+    for reader in (_small_talk, _undo, _answer, _bulk, _question, _edit, _reopen, _complete, _delete, _add, _statement):
         intent = reader(text)
         if intent is not None:
             return intent if intent.said else _with_said(intent, said)
@@ -123,7 +132,9 @@ def _small_talk(text: Text) -> Intent | None:
     norm = text.norm
     if re.fullmatch(rf"(?:{HELP_WORDS}|\?)(?: .{{0,30}})?", norm) or re.match(r"^how do i\b", norm):
         return Intent("help")
-    if re.fullmatch(r"(?:hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening)|greetings)(?: there)?.{0,20}", norm):
+    if re.fullmatch(
+        r"(?:hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening)|greetings)(?: there)?.{0,20}", norm
+    ):
         return Intent("greet")
     if re.fullmatch(r"(?:thanks|thank you|ty|cheers|great|awesome|perfect|nice|cool)(?: .{0,30})?", norm):
         return Intent("thanks")
@@ -139,7 +150,8 @@ def _undo(text: Text) -> Intent | None:
     if re.match(r"^undo (?:task )?#?\d+$", norm):
         return None  # "undo task 3" reopens it
     if re.fullmatch(
-        r"(?:oops|whoops|oh no|my bad|wait)?[ ,]*(?:undo(?: that| it| this| the last (?:change|thing|one)| my last change)?|"
+        r"(?:oops|whoops|oh no|my bad|wait)?[ ,]*"
+        r"(?:undo(?: that| it| this| the last (?:change|thing|one)| my last change)?|"
         r"revert(?: that| it)?|take (?:that|it) back|put (?:it|that|them) back|bring (?:it|that|them) back|"
         r"that was a mistake|restore (?:it|that)|oops|whoops)(?: please)?",
         norm,
@@ -204,12 +216,13 @@ def _question(text: Text) -> Intent | None:
         return Intent("count", filter=filters.read(norm, slots=Slots()) if "pending" in norm else Filter())
     asking = re.match(
         r"^(?:what|what's|which|show|list|display|view|see|give me|tell me|let me see|do i have|any|anything|"
-        r"get|read|check|find|search|look for|is there|are there|where)\b",
+        r"read|find|search|look for|is there|are there|where)\b",
         norm,
     )
-    if asking is None and not re.search(r"\b(?:my (?:tasks|list|todos)|todo list|to-do list)$", norm):
+    listing = re.search(r"\b(?:my (?:tasks|list|todos)|todo list|to-do list)$", norm) and len(norm.split()) <= 4
+    if asking is None and not listing:
         return None
-    if re.match(r"^what (?:is|are) (?:task|#)", norm):
+    if re.match(r"^what (?:is|are) (?:task|#)", norm) or (asking and not re.search(_ABOUT_TASKS, norm)):
         return None
     query = None
     found = re.search(r"\b(?:about|containing|matching|mentioning|called|named|with the word)\s+(.+)$", norm)
@@ -256,7 +269,8 @@ def _attributes(text: Text) -> Intent | None:
     """'make the oat milk one high priority', 'move it to friday', 'tag it errands', 'remind me 30 minutes before'."""
     norm = text.norm
     match = re.match(
-        r"^(?:make|set|mark|move|reschedule|push|postpone|put|change|flag|tag|label|schedule|give|due date for)\s+(.+)$",
+        r"^(?:make|set|mark|move|reschedule|push|postpone|put|change|flag|tag|label|schedule|give|due date for)"
+        r"\s+(.+)$",
         norm,
     )
     slots, rest = extract(text)
@@ -339,7 +353,7 @@ _ADD = re.compile(
     r"(?:to|for|:|-|called|named|titled|that says|saying|about)?\s*"
     r"|^(?:remind me to|remind me about|i need to remember to|i have to remember to|remember to|"
     r"don't let me forget to|i must remember to|note that i need to|i want to remember to|"
-    r"(?:i )?(?:need|have|got|gotta|must|should|ought) to|i need|i gotta|i must|i should|i've got to|"
+    r"(?:i )?(?:need|have|got|gotta|must|should|ought) to|(?:i )?gotta|i need|i must|i should|i've got to|"
     r"i want to|i'd like to|i'll need to|we need to|todo:|to do:)\s+"
 )
 
@@ -364,7 +378,7 @@ def _add(text: Text) -> Intent | None:
 def _statement(text: Text) -> Intent | None:
     """'I called the dentist' (done), 'milk' or 'email Priya about the budget report' (a task to add)."""
     norm = text.norm
-    past = re.match(r"^(?:i|we)(?:'ve| have)? (?:just |already |finally )?(\w+) (.+)$", norm)
+    past = re.match(r"^(?:(?:i|we)(?:'ve| have)? )?(?:just |already |finally )?(\w+) (.+)$", norm)
     if past and past.group(1) in _PAST:
         rest = _slice(text, past.start(2), len(norm))
         return Intent("complete", ref=Ref(name=f"{_PAST[past.group(1)]} {' '.join(rest.words)}"), statement=True)

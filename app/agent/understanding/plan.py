@@ -14,8 +14,8 @@ from typing import Any
 from app.agent.understanding import phrase
 from app.agent.understanding.context import Mention, Turn, mentions_from, mentions_in
 from app.agent.understanding.intents import Intent, Ref
-from app.agent.understanding.parse import parse, parse_ref
 from app.agent.understanding.normalise import normalise
+from app.agent.understanding.parse import parse, parse_ref
 from app.agent.understanding.references import Resolved, by_name, from_context
 
 _ACTIONS = {"complete": "complete_task", "delete": "delete_task"}
@@ -41,7 +41,7 @@ def intents_for(turn: Turn) -> list[Intent]:
         return intents
     only = intents[0]
     which = _WHICH.search(previous)
-    if which and only.kind in {"unknown", "add", "complete"} and only.statement or which and only.kind == "unknown":
+    if (which and only.kind in {"unknown", "add", "complete"} and only.statement) or (which and only.kind == "unknown"):
         ref = parse_ref(normalise(turn.message))
         original = parse(turn.previous_message or "")
         if ref is not None and len(original) == 1 and original[0].ref is not None:
@@ -166,7 +166,9 @@ def _list(intent: Intent, turn: Turn, taken: list[dict[str, Any]]) -> Call | Don
     filters = {k: v for k, v in args.items() if k != "status"}
     lacking = [a for a in filters if not turn.can("list_tasks", a)]
     if lacking:
-        return Done(phrase.unsupported("filter tasks by " + {"due": "due date", "tags": "tag"}.get(lacking[0], lacking[0])))
+        return Done(
+            phrase.unsupported("filter tasks by " + {"due": "due date", "tags": "tag"}.get(lacking[0], lacking[0]))
+        )
     return Call("list_tasks", args)
 
 

@@ -10,7 +10,29 @@ from rapidfuzz import fuzz
 from app.agent.understanding.context import Mention
 from app.agent.understanding.intents import Ref
 
-_STOPWORDS = frozenset("the a an my to for of and on in with task one at about up that this it".split())
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "my",
+        "to",
+        "for",
+        "of",
+        "and",
+        "on",
+        "in",
+        "with",
+        "task",
+        "one",
+        "at",
+        "about",
+        "up",
+        "that",
+        "this",
+        "it",
+    ]
+)
 _WORD_MATCH = 75  # rapidfuzz ratio at which two words count as the same ("called" ~ "call", "lisbn" ~ "lisbon")
 
 

@@ -29,7 +29,10 @@ _DAY = (
     rf"in {_NUM} {_UNIT}|(?:on )?(?:the )?{_ORD} of (?:{_MONTHS})|(?:on )?(?:{_MONTHS}) {_ORD}|"
     rf"(?:on )?{_ORD} (?:{_MONTHS})|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)"
 )
-_TIME = r"(?:(?:at )?\d{1,2}(?::\d{2})? ?(?:am|pm)|at \d{1,2}(?::\d{2})?|(?:at )?noon|(?:at )?midnight|in the (?:morning|afternoon|evening))"
+_TIME = (
+    r"(?:(?:at )?\d{1,2}(?::\d{2})? ?(?:am|pm)|at \d{1,2}(?::\d{2})?|(?:at )?noon|(?:at )?midnight|"
+    r"in the (?:morning|afternoon|evening))"
+)
 _LEAD = r"(?:(?:due|by|before|until|for|on|at) )?"
 WHEN = re.compile(rf"(?<!\S){_LEAD}(?:{_DAY}(?: {_TIME})?|{_TIME}(?: {_DAY})?)(?!\S)")
 

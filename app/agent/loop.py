@@ -69,6 +69,7 @@ async def run_agent(
     conversation_id: uuid.UUID,
     max_rounds: int,
     emit: Emit | None = None,
+    system: str = SYSTEM_PROMPT,
 ) -> AgentResult:
     """Answer `message` given `history`, calling tools (connected by `tools()`) as the model asks.
 
@@ -90,7 +91,7 @@ async def run_agent(
         )
         try:
             async with tools() as connected:
-                return await _loop(model, connected, [*history, user_text(message)], max_rounds, emit)
+                return await _loop(model, connected, [*history, user_text(message)], max_rounds, emit, system)
         except Exception as err:
             span.set_attribute(c.ATTR_ERROR_TYPE, getattr(err, "error_type", type(err).__name__))
             span.set_status(Status(StatusCode.ERROR))
@@ -98,13 +99,13 @@ async def run_agent(
 
 
 async def _loop(
-    model: ChatModel, tools: McpTools, contents: list[Content], max_rounds: int, emit: Emit | None
+    model: ChatModel, tools: McpTools, contents: list[Content], max_rounds: int, emit: Emit | None, system: str
 ) -> AgentResult:
     specs = await tools.list_tools()
     records: list[ToolCallRecord] = []
     texts: list[str] = []
     for _ in range(max_rounds):
-        chunk = await _chat_round(model, ModelRequest(system=SYSTEM_PROMPT, contents=contents, tools=specs), emit)
+        chunk = await _chat_round(model, ModelRequest(system=system, contents=contents, tools=specs), emit)
         calls = [
             call if call.id else FunctionCall(call.name, call.args, f"call_{uuid.uuid4().hex[:12]}", call.signature)
             for call in chunk.calls

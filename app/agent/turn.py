@@ -15,14 +15,16 @@ from dataclasses import asdict, dataclass
 import structlog
 
 from app.agent.loop import Emit, run_agent
+from app.agent.prompts import system_prompt
 from app.agent.types import ChatModel, Content, model_text, user_text
 from app.core.circuit import CircuitBreaker, CircuitOpen
 from app.core.errors import ToolsUnavailable
+from app.db.models import utcnow
 from app.mcp.client import TOOLS_UNAVAILABLE, McpTools, connect_tools
 from app.mcp.internal import agent_headers
 from app.runtime import Runtime
 from app.schemas.chat import ChatResponse, MessagePublic, ToolCall
-from app.services import conversations
+from app.services import conversations, tasks
 from telemetry import conventions as c
 from telemetry.metrics import chat_messages, chat_turn_duration, chat_turns, chat_turns_in_flight, observe
 
@@ -94,7 +96,15 @@ def _history(messages: list[MessagePublic]) -> list[Content]:
     return [user_text(m.content) if m.role == "user" else model_text(m.content) for m in messages if m.content]
 
 
-async def begin_turn(runtime: Runtime, turn: TurnInput) -> tuple[uuid.UUID, list[Content]]:
+@dataclass(frozen=True, slots=True)
+class TurnContext:
+    """What a begun turn hands the agent: the conversation so far and the system prompt for this user."""
+
+    history: list[Content]
+    system: str
+
+
+async def begin_turn(runtime: Runtime, turn: TurnInput) -> tuple[uuid.UUID, TurnContext]:
     """Open (or create) the conversation, read its recent history and commit the person's message.
 
     Raises:
@@ -107,15 +117,16 @@ async def begin_turn(runtime: Runtime, turn: TurnInput) -> tuple[uuid.UUID, list
         recent = await conversations.recent_messages(
             session=session, conversation_id=conversation.id, limit=runtime.settings.chat_history_messages
         )
+        zone = await tasks.user_zone(session, user_id=turn.user_id)
         await conversations.add_message(
             session=session, conversation_id=conversation.id, role="user", content=turn.message
         )
     chat_messages.labels(**{c.LABEL_ROLE: "user"}).inc()
-    return conversation.id, _history(recent)
+    return conversation.id, TurnContext(_history(recent), system_prompt(utcnow(), zone))
 
 
 async def run_turn(
-    runtime: Runtime, turn: TurnInput, conversation_id: uuid.UUID, history: list[Content], emit: Emit | None = None
+    runtime: Runtime, turn: TurnInput, conversation_id: uuid.UUID, context: TurnContext, emit: Emit | None = None
 ) -> ChatResponse:
     """Run the agent for a begun turn and store its reply.
 
@@ -124,11 +135,11 @@ async def run_turn(
         ToolsUnavailable: the MCP server could not be reached.
     """
     with structlog.contextvars.bound_contextvars(conversation_id=str(conversation_id)):
-        return await _run_turn(runtime, turn, conversation_id, history, emit)
+        return await _run_turn(runtime, turn, conversation_id, context, emit)
 
 
 async def _run_turn(
-    runtime: Runtime, turn: TurnInput, conversation_id: uuid.UUID, history: list[Content], emit: Emit | None
+    runtime: Runtime, turn: TurnInput, conversation_id: uuid.UUID, context: TurnContext, emit: Emit | None
 ) -> ChatResponse:
     settings = runtime.settings
     started = time.perf_counter()
@@ -139,7 +150,8 @@ async def _run_turn(
         result = await run_agent(
             model=chat_model(runtime),
             tools=lambda: _guarded_tools(runtime, turn),
-            history=history,
+            history=context.history,
+            system=context.system,
             message=turn.message,
             conversation_id=conversation_id,
             max_rounds=settings.agent_max_rounds,

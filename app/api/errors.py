@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import AppError, DatabaseUnavailable
+from app.schemas.common import readable
 
 log = structlog.get_logger(__name__)
 
@@ -67,8 +68,12 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in exc.errors()]
-    summary = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details[:3])
+    errors = list(exc.errors())
+    details = [
+        {"field": _field(tuple(e.get("loc", ()))), "message": str(e.get("msg", "")).removeprefix("Value error, ")}
+        for e in errors
+    ]
+    summary = readable(errors)
     return error_response(request, 422, "invalid_input", f"The request is not valid: {summary}", details=details)
 
 

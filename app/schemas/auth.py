@@ -1,10 +1,25 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
+from app.core.errors import InvalidInput
 from app.schemas.common import UtcDateTime
+from app.services.dates import DEFAULT_ZONE, valid_zone
+
+
+def _zone(name: str) -> str:
+    try:
+        return valid_zone(name.strip())
+    except InvalidInput as err:
+        raise ValueError(err.message) from err
+
+
+TimeZoneName = Annotated[
+    str, Field(max_length=64, description="IANA time zone, e.g. Europe/Berlin"), AfterValidator(_zone)
+]
 
 
 class UserCreate(BaseModel):
@@ -12,6 +27,13 @@ class UserCreate(BaseModel):
 
     email: EmailStr = Field(max_length=320)
     password: str = Field(min_length=8, max_length=128)
+    timezone: TimeZoneName = DEFAULT_ZONE
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: TimeZoneName
 
 
 class LoginRequest(BaseModel):
@@ -34,6 +56,7 @@ class UserPublic(BaseModel):
 
     id: uuid.UUID
     email: str
+    timezone: str
     created_at: UtcDateTime
 
 

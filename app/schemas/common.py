@@ -38,3 +38,14 @@ class ErrorResponse(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (401, 404, 409, 413, 422, 429, 503)
 }
+
+
+def readable(errors: list[Any], limit: int = 3) -> str:
+    """Validation errors as a sentence a person understands: our validators' own words, without pydantic's prefix."""
+    parts = []
+    for error in errors[:limit]:
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        field = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header", "cookie"))
+        custom = error.get("type") == "value_error"
+        parts.append(message if custom or not field else f"{field}: {message}")
+    return "; ".join(parts)

@@ -16,7 +16,7 @@ from app.core import security
 from app.core.config import Settings
 from app.core.errors import Conflict, Unauthorized
 from app.db.models import RefreshToken, User
-from app.schemas.auth import UserCreate, UserPublic
+from app.schemas.auth import UserCreate, UserPublic, UserUpdate
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ async def register(*, session: AsyncSession, data: UserCreate) -> UserPublic:
     """
     # argon2 spends tens of milliseconds of CPU by design: off the event loop, so other requests keep flowing.
     password_hash = await asyncio.to_thread(security.hash_password, data.password)
-    user = User(email=data.email.lower(), password_hash=password_hash)
+    user = User(email=data.email.lower(), password_hash=password_hash, timezone=data.timezone)
     session.add(user)
     try:
         await session.commit()
@@ -74,6 +74,20 @@ async def get_user(*, session: AsyncSession, user_id: uuid.UUID) -> UserPublic:
     user = await session.get(User, user_id)
     if user is None:
         raise Unauthorized("The account for this token no longer exists.")
+    return UserPublic.model_validate(user)
+
+
+async def update_user(*, session: AsyncSession, user_id: uuid.UUID, data: UserUpdate) -> UserPublic:
+    """Change the account's settings.
+
+    Raises:
+        Unauthorized: the account has been deleted.
+    """
+    user = await session.get(User, user_id)
+    if user is None:
+        raise Unauthorized("The account for this token no longer exists.")
+    user.timezone = data.timezone
+    await session.commit()
     return UserPublic.model_validate(user)
 
 

@@ -19,13 +19,21 @@ from tests.chat.helpers import tasks_of, token_of
 from tests.conftest import make_settings, signup
 from tests.support import LiveServer, unavailable
 
+FILTERS = {"status", "query", "tags", "priority", "due", "due_before", "due_after"}
 TOOLS = {
-    "add_task": {"title", "description"},
-    "list_tasks": {"status", "query"},
-    "complete_task": {"task_id"},
-    "delete_task": {"task_id"},
-    "update_task": {"task_id", "title", "description", "completed"},
-}
+    "add_task": {"title", "description", "due", "priority", "tags", "recurrence", "remind", "idempotency_key"},
+    "list_tasks": FILTERS | {"sort", "order", "limit"},
+    "complete_task": {"task_id", "idempotency_key"},
+    "delete_task": {"task_id", "idempotency_key"},
+    "update_task": {
+        "task_id", "title", "description", "completed", "due", "priority", "tags", "add_tags", "remove_tags",
+        "recurrence", "remind", "skip_occurrence", "clear", "idempotency_key",
+    },
+    "bulk_update_tasks": FILTERS
+    | {"action", "task_ids", "new_due", "new_priority", "new_tags", "confirm_token", "idempotency_key"},
+    "undo_last_change": set(),
+    "list_tags": set(),
+}  # fmt: skip
 INSPECTOR = "@modelcontextprotocol/inspector@2"
 
 
@@ -154,3 +162,21 @@ async def _inspect(server: LiveServer, client: httpx.AsyncClient) -> None:
     )
     assert called["structuredContent"]["status"] == "created"
     assert [t["title"] for t in (await tasks_of(client, headers)).values()] == ["Inspect the MCP server"]
+    # Each planning tool, called with the user's token by a client that is not ours.
+    task_id = str(called["structuredContent"]["task_id"])
+    updated = inspector(
+        "--method", "tools/call", "--tool-name", "update_task", "--tool-arg", f"task_id={task_id}",
+        "--tool-arg", "priority=high", "--tool-arg", 'tags=["work"]', "--tool-arg", "due=2030-01-15",
+    )  # fmt: skip
+    assert updated["structuredContent"]["priority"] == "high", updated
+    assert updated["structuredContent"]["tags"] == ["work"]
+    tags = inspector("--method", "tools/call", "--tool-name", "list_tags")
+    assert tags["structuredContent"]["tags"] == [{"name": "work", "count": 1}]
+    bulk = inspector(
+        "--method", "tools/call", "--tool-name", "bulk_update_tasks", "--tool-arg", "action=complete",
+        "--tool-arg", 'tags=["work"]',
+    )  # fmt: skip
+    assert bulk["structuredContent"]["status"] == "done"  # one match: no confirmation needed
+    undone = inspector("--method", "tools/call", "--tool-name", "undo_last_change")
+    assert undone["structuredContent"]["status"] == "undone"
+    assert [t["completed"] for t in (await tasks_of(client, headers)).values()] == [False]

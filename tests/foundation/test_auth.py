@@ -40,7 +40,8 @@ async def test_registering_answers_201_with_the_account_and_stores_an_argon2_has
     r = await client.post(REGISTER, json={"email": email, "password": PASSWORD})
     assert r.status_code == 201, r.text
     body = r.json()
-    assert set(body) == {"id", "email", "created_at"}
+    assert set(body) == {"id", "email", "timezone", "created_at"}
+    assert body["timezone"] == "UTC"
     assert body["email"] == email
     uuid.UUID(body["id"])
     assert datetime.fromisoformat(body["created_at"]).tzinfo is not None

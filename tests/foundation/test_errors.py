@@ -47,8 +47,8 @@ async def test_invalid_input_lists_every_bad_field_with_a_message(
     error = assert_error_shape(r, 422, "invalid_input")
     details = {d["field"]: d["message"] for d in error["details"]}  # type: ignore[attr-defined]
     assert set(details) == {"title", "description"}
-    assert "at least 1 character" in details["title"]
-    assert "at most 1000 characters" in details["description"]
+    assert details["title"] == "A task needs a title."
+    assert details["description"] == "Descriptions can be up to 1000 characters; yours has 1001."
     assert str(error["message"]).startswith("The request is not valid: ")
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db.models import Conversation, Message, RefreshToken, Task, User
-from app.schemas.tasks import TaskPublic
+from app.services.tasks import Days, to_public
 
 TOOL_CALLS = [{"name": "add_task", "arguments": {"title": "Renew passport"}, "result": {"task_id": 1, "ok": True}}]
 
@@ -55,7 +56,9 @@ async def test_stored_times_come_back_as_utc_on_either_database(db: AsyncEngine)
         await session.commit()
         task_id = task.id
     async with AsyncSession(db) as session:
-        public = TaskPublic.model_validate(await session.get(Task, task_id))
+        stored = await session.get(Task, task_id)
+        assert stored is not None
+        public = to_public(stored, ZoneInfo("UTC"), Days.at(datetime.now(UTC), ZoneInfo("UTC")))
     assert public.created_at.utcoffset() is not None
     assert public.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
     assert abs((datetime.now(UTC) - public.created_at).total_seconds()) < 300

@@ -14,7 +14,7 @@ from app.api.deps import (
 )
 from app.core.config import Settings
 from app.core.errors import Unauthorized
-from app.schemas.auth import LoginRequest, RefreshRequest, TokenPair, UserCreate, UserPublic
+from app.schemas.auth import LoginRequest, RefreshRequest, TokenPair, UserCreate, UserPublic, UserUpdate
 from app.schemas.common import ERROR_RESPONSES
 from app.services import auth as auth_service
 
@@ -97,3 +97,9 @@ async def logout(principal: CurrentUser, session: SessionDep, runtime: RuntimeDe
 async def me(principal: CurrentUser, session: ReadSessionDep) -> UserPublic:
     """The signed-in account."""
     return await auth_service.get_user(session=session, user_id=principal.user_id)
+
+
+@router.patch("/me")
+async def update_me(data: UserUpdate, principal: CurrentUser, session: SessionDep) -> UserPublic:
+    """Change the signed-in account's settings (its time zone)."""
+    return await auth_service.update_user(session=session, user_id=principal.user_id, data=data)

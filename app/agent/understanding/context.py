@@ -15,7 +15,7 @@ from app.agent.types import Content, FunctionResponse, ModelRequest
 
 _NAMED = re.compile(r"#(\d+) '((?:[^']|'(?!(?:[,.;:)?!]|\s|$)))*)'")
 _LISTED = re.compile(r"^- #(\d+) (.+?)(?: \([^()]*\))?$", re.M)
-_LOCAL_TIME = re.compile(r"Current local time: (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) \(([^,)]+)")
+_LOCAL_TIME = re.compile(r"Current local time: (?:[A-Z][a-z]+ )?(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) \(([^,)]+)")
 
 
 @dataclass(frozen=True, slots=True)

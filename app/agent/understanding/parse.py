@@ -13,7 +13,7 @@ from dataclasses import replace
 from app.agent.understanding import filters
 from app.agent.understanding.intents import Filter, Intent, Ref
 from app.agent.understanding.normalise import Text, normalise
-from app.agent.understanding.slots import Slots, extract
+from app.agent.understanding.slots import WHEN, Slots, extract
 
 _POLITE = re.compile(
     r"^(?:(?:please|can you|could you|would you|will you|kindly|hey|hi|ok|okay|so|now|also|and|then|oh|um|actually|"
@@ -276,6 +276,7 @@ def _attributes(text: Text) -> Intent | None:
     slots, rest = extract(text)
     if match is None:
         remind = re.fullmatch(r"(?:and )?(?:remind me|ping me|nudge me)(?: about (?P<ref>.+?))?", rest.norm)
+        remind = remind or re.fullmatch(r"(?:about|for) (?P<ref>.+)|", rest.norm)
         if slots.remind and remind:
             named = remind.group("ref")
             return Intent("update", ref=parse_ref(normalise(named)) if named else Ref(pronoun=True), slots=slots)
@@ -315,6 +316,8 @@ def _complete(text: Text) -> Intent | None:
     for pattern in patterns:
         match = re.match(pattern, norm)
         if match:
+            if WHEN.search(match.group(1)):
+                return None  # "finish the slides by monday" is a task to do, not one done
             ref = _target(text, match.start(1), match.end(1))
             return Intent("complete", ref=ref) if ref else None
     if re.fullmatch(rf"(?:it's|it is|that's|that is)?\s*{_COMPLETE}", norm):

@@ -184,6 +184,10 @@ def error(result: dict[str, Any], args: dict[str, Any]) -> str:
         field = too_long.group(1)
         given = len(str(args.get(field, "")).strip())
         return f"{_LIMITS[field]} can be up to {too_long.group(2)} characters; yours has {given}."
+    plain = re.search(r"(Titles|Descriptions) can be up to (\d+) characters", message)
+    if plain:
+        given = len(str(args.get(plain.group(1).lower().rstrip("s"), "")).strip())
+        return f"{plain.group(1)} can be up to {plain.group(2)} characters; yours has {given}."
     if re.search(r"String should have at least 1 character", message):
         return "A task needs a title; what should it be called?"
     if re.search(r"token", message, re.I) and re.search(r"expired|invalid|refused|used", message, re.I):
@@ -192,7 +196,10 @@ def error(result: dict[str, Any], args: dict[str, Any]) -> str:
         return "I couldn't work out the time in your zone; check your time zone in your profile."
     if re.search(r"due|date", message, re.I):
         return "I couldn't understand that date. Try 'tomorrow 5pm', 'next friday' or '2026-12-24'."
-    return "Sorry, that didn't work: " + re.sub(r"^Invalid arguments: ", "", message).split(";")[0]
+    message = re.sub(r"^(?:Invalid arguments: )?(?:[\w.]+: )?(?:Value error, )?", "", message)
+    if re.search(r"\b(?:Input should|Field required|validation error|type=)", message) or not message:
+        return "Sorry, I couldn't do that with those details. " + HELP
+    return message  # the tools already word their refusals for people
 
 
 def unsupported(feature: str) -> str:

@@ -257,4 +257,6 @@ def _act(intent: Intent, turn: Turn, task_id: int) -> Call | Done:
         args["description"] = intent.description
     else:
         args |= _slot_args(intent)
+        if "tags" in args and turn.can("update_task", "add_tags"):
+            args["add_tags"] = args.pop("tags")  # "tag it errands" adds a tag; it keeps the others
     return _missing(turn, "update_task", args) or Call("update_task", args)

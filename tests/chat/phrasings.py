@@ -2,9 +2,9 @@
 
 Each row: an id, the tasks that exist first (`x:` marks a completed one), the messages of one conversation,
 the task list afterwards (`x:` completed) and words the last reply must contain. `{Title}` in a message or a
-reply is replaced by that task's number. Rows with `waits` need the planning tools of docs/planning.md (due
-dates, priorities, tags, recurrence, reminders, filters, bulk changes, undo) and are expected to fail until those
-tools are on the branch.
+reply is replaced by that task's number. `fields` checks what the
+REST API shows of a task: `due_day` is days from today in the row's zone (UTC unless `zone`), `due_time` the
+local time of day.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ class Row:
     setup: tuple[str, ...] = ()
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     zone: str | None = None
-    waits: bool = False
 
 
 def r(id: str, messages: str | tuple[str, ...], after: tuple[str, ...], *reply: str, **more: Any) -> Row:
@@ -376,7 +375,7 @@ ROWS: list[Row] = [
         "I have to pick up the dry cleaning tomorrow",
         ("Pick up the dry cleaning",),
         "due",
-        fields={"Pick up the dry cleaning": {"due_day": "2026-12-03"}},
+        fields={"Pick up the dry cleaning": {"due_day": 1}},
     ),
     r("due-friday-5pm", "add call mom friday at 5pm", ("Call mom",), "due"),
     r("due-next-week", "remind me to book the car service next week", ("Book the car service",), "due"),
@@ -391,6 +390,7 @@ ROWS: list[Row] = [
         ("Call the office",),
         "09:00",
         zone="Europe/Berlin",
+        fields={"Call the office": {"due_day": 1, "due_time": "09:00"}},
     ),
     r(
         "due-zone-new-york",
@@ -398,6 +398,7 @@ ROWS: list[Row] = [
         ("Call the office",),
         "09:00",
         zone="America/New_York",
+        fields={"Call the office": {"due_day": 1, "due_time": "09:00"}},
     ),
     r(
         "reschedule-it",

@@ -13,7 +13,7 @@ from typing import Any
 
 from app.agent.types import Content, FunctionResponse, ModelRequest
 
-_NAMED = re.compile(r"#(\d+) '((?:[^']|'(?!(?:[,.;:)?!]|\s|$)))*)'")
+_NAMED = re.compile(r"#(\d+) (?:to )?'((?:[^']|'(?!(?:[,.;:)?!]|\s|$)))*)'")
 _LISTED = re.compile(r"^- #(\d+) (.+?)(?: \([^()]*\))?$", re.M)
 _LOCAL_TIME = re.compile(r"Current local time: (?:[A-Z][a-z]+ )?(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) \(([^,)]+)")
 

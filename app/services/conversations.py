@@ -30,11 +30,11 @@ TITLE_WORDS = 8
 
 
 def _title(message: str, now: datetime) -> str:
-    """The date and the first words, so conversations that start alike ("hi", "show my tasks") stay apart."""
+    """The first words and the date, so conversations that start alike ("hi", "show my tasks") stay apart."""
     words = message.split()
     line = " ".join(words[:TITLE_WORDS]) + (" \u2026" if len(words) > TITLE_WORDS else "")
-    line = line if len(line) <= TITLE_CHARS - 8 else line[: TITLE_CHARS - 9].rstrip() + "\u2026"
-    return f"{now:%b} {now.day}: {line}"
+    line = line if len(line) <= TITLE_CHARS - 10 else line[: TITLE_CHARS - 11].rstrip() + "\u2026"
+    return f"{line} \u00b7 {now:%b} {now.day}"
 
 
 async def open_conversation(

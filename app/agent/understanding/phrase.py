@@ -209,3 +209,12 @@ def unsupported(feature: str) -> str:
 def unknown(said: str) -> str:
     quoted = f" '{said}'" if said else ""
     return f"Sorry, I didn't understand{quoted}. " + HELP
+
+
+def undone(result: dict[str, Any]) -> str:
+    """What undo took back, and where the tasks it touched stand now."""
+    what = str(result.get("summary") or "your last change").rstrip(".")
+    what = what[:1].lower() + what[1:]
+    tasks = list(result.get("tasks", []))
+    now = "; ".join(f"{task(t)} is {'completed' if t.get('completed') else 'pending'}" for t in tasks[:5])
+    return f"Undone: I took back your last change ({what})." + (f" Now {now}." if now else "")

@@ -109,8 +109,7 @@ def _step(intent: Intent, turn: Turn, taken: list[dict[str, Any]]) -> Call | Don
             return Done(phrase.unsupported("undo changes"))
         if not taken:
             return Call("undo_last_change", {})
-        result = taken[-1]
-        return Done(f"Undone: {result.get('summary') or result.get('action', 'your last change')}.")
+        return Done(phrase.undone(taken[-1]))
     if kind == "bulk":
         return _bulk(intent, turn, taken, confirmed=False)
     if kind in {"confirm", "deny"}:

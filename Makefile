@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test lint typecheck pytest install install-dev lock lock-upgrade frontend test-frontend system-tools clean \
-	bench-telemetry bench-telemetry-instructions bench-telemetry-calls
+	bench-telemetry bench-telemetry-instructions bench-telemetry-calls bench-assistant
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,10 @@ bench-telemetry-instructions: install-dev
 ## bench-telemetry-calls: Python calls and bytecodes per GET /api/v1/tasks, telemetry on vs off, and where they go
 bench-telemetry-calls: install-dev
 	$(PY) -m bench.calls
+
+## bench-assistant: the offline model's CPU per turn (median, p99, max) over the phrasing table's messages
+bench-assistant: install-dev
+	$(PY) -m bench.assistant
 
 ## system-tools: Debian packages the tests and the benchmarks use (promtool, amtool, chromium, wrk, valgrind); needs root
 system-tools:

@@ -107,7 +107,8 @@ def parse_request(body: dict[str, Any]) -> ModelRequest:
         ToolSpec(
             name=d["name"],
             description=d.get("description", ""),
-            parameters=d.get("parametersJsonSchema") or d.get("parameters") or {},
+            # google-genai sends its pydantic field name (parameters_json_schema) as it is
+            parameters=d.get("parametersJsonSchema") or d.get("parameters_json_schema") or d.get("parameters") or {},
         )
         for tool in body.get("tools", [])
         for d in tool.get("functionDeclarations", [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import delete, func, select
@@ -25,9 +26,15 @@ async def _owned(session: AsyncSession, *, user_id: uuid.UUID, conversation_id: 
     return conversation
 
 
-def _title(message: str) -> str:
-    line = " ".join(message.split())
-    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "\u2026"
+TITLE_WORDS = 8
+
+
+def _title(message: str, now: datetime) -> str:
+    """The first words and the date, so conversations that start alike ("hi", "show my tasks") stay apart."""
+    words = message.split()
+    line = " ".join(words[:TITLE_WORDS]) + (" \u2026" if len(words) > TITLE_WORDS else "")
+    line = line if len(line) <= TITLE_CHARS - 10 else line[: TITLE_CHARS - 11].rstrip() + "\u2026"
+    return f"{line} \u00b7 {now:%b} {now.day}"
 
 
 async def open_conversation(
@@ -42,7 +49,7 @@ async def open_conversation(
         return ConversationPublic.model_validate(
             await _owned(session, user_id=user_id, conversation_id=conversation_id)
         )
-    conversation = Conversation(user_id=user_id, title=_title(first_message))
+    conversation = Conversation(user_id=user_id, title=_title(first_message, utcnow()))
     session.add(conversation)
     await session.flush()
     return ConversationPublic.model_validate(conversation)

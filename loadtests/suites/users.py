@@ -10,7 +10,7 @@ from loadtests.suites.common import CHAT, HEALTH, TASK, TASKS, ApiUser, words
 
 
 class ChatUser(ApiUser):
-    """Holds multi-turn conversations that add, list, complete and delete tasks through POST /api/v1/chat."""
+    """Holds multi-turn conversations that add, list, complete, undo and delete tasks through POST /api/v1/chat."""
 
     think = (2.0, 5.0)
 
@@ -59,6 +59,10 @@ class ChatUser(ApiUser):
         if ids:
             self.wait()
             self.say(f"Mark task {ids[0]} as complete", conversation, "complete_task")
+            self.wait()
+            self.say("undo that", conversation, "undo_last_change")
+        self.wait()
+        self.say("what's due this week?", conversation, "list_tasks")
         self.wait()
         self.say("Show me all my tasks", conversation, "list_tasks")
         for task_id in ids:

@@ -72,9 +72,12 @@ def _signup(client: httpx.Client) -> dict[str, str]:
 
 
 def run_load(base_url: str, login_limit: int) -> None:
-    """Sign up two users, then write, list and chat until the time or round budget runs out; end with a 429."""
+    """Sign up two users, leave one reminder due, then write, list and chat until the time or round budget runs out; end with a 429."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
         users = [_signup(client), _signup(client)]
+        # A reminder already due, so the in-process worker sends one and the lateness panels have data.
+        due = {"title": "load reminder", "remind_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        assert client.post("/api/v1/tasks", json=due, headers=users[0]).status_code == 201
         deadline, rounds = time.monotonic() + LOAD_SECONDS, 0
         while time.monotonic() < deadline and rounds < MAX_ROUNDS:
             auth = users[rounds % len(users)]

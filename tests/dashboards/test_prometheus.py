@@ -72,7 +72,7 @@ def _signup(client: httpx.Client) -> dict[str, str]:
 
 
 def run_load(base_url: str, login_limit: int) -> None:
-    """Sign up two users, leave one reminder due, then write, list and chat until the time or round budget runs out; end with a 429."""
+    """Sign up two users, leave a reminder due, then write, list and chat until the budget runs out; end with a 429."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
         users = [_signup(client), _signup(client)]
         # A reminder already due, so the in-process worker sends one and the lateness panels have data.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiClient } from "./api";
+import { ApiClient, browserTimeZone } from "./api";
 import { ApiError } from "./errors";
 import { parseTraceparent } from "./traceparent";
 
@@ -123,5 +123,22 @@ describe("ApiClient", () => {
     expect(types).toEqual(["delta", "tool_call", "done"]);
     expect(seen[0].headers.get("accept")).toBe("text/event-stream");
     expect(seen[0].method).toBe("POST");
+  });
+});
+
+describe("signing up", () => {
+  it("sends the browser's time zone", async () => {
+    let sent: unknown;
+    const fetchFn = (async (_input: RequestInfo | URL, init?: RequestInit) => {
+      sent = JSON.parse(String(init?.body));
+      return new Response(JSON.stringify({ id: "u1", email: "a@example.com", timezone: "Asia/Tokyo" }), {
+        status: 201,
+        headers: { "content-type": "application/json" },
+      });
+    }) as typeof fetch;
+    const api = new ApiClient({ base: "", fetch: fetchFn });
+    await api.register("a@example.com", "correct horse battery", "Asia/Tokyo");
+    expect(sent).toEqual({ email: "a@example.com", password: "correct horse battery", timezone: "Asia/Tokyo" });
+    expect(browserTimeZone()).toMatch(/^[A-Za-z_]+(\/[A-Za-z_+-]+)*$/);
   });
 });

@@ -89,8 +89,9 @@ export class ApiClient {
 
   // --- auth ---
 
-  register(email: string, password: string): Promise<User> {
-    return this.json(`${AUTH}/register`, post({ email, password }), { refreshOn401: false });
+  /** Sign up in the browser's time zone, so "tomorrow" and "overdue" mean the person's own days. */
+  register(email: string, password: string, timezone: string = browserTimeZone()): Promise<User> {
+    return this.json(`${AUTH}/register`, post({ email, password, timezone }), { refreshOn401: false });
   }
 
   async login(email: string, password: string): Promise<User> {
@@ -166,4 +167,13 @@ async function errorFrom(response: Response): Promise<ApiError> {
     // Not JSON (a proxy's error page, say): the status alone decides.
   }
   return toApiError(response.status, response.headers, body);
+}
+
+/** The browser's IANA time zone, or UTC where the browser does not say. */
+export function browserTimeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  } catch {
+    return "UTC";
+  }
 }

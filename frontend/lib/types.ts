@@ -3,6 +3,7 @@
 export interface User {
   id: string;
   email: string;
+  timezone?: string;
 }
 
 export interface Task {

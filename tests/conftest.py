@@ -13,8 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings, normalize_database_url
+from app.db.session import create_engine
 from tests.support import IN_CI, LiveServer, migrate, scratch_database, unavailable
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -82,6 +84,16 @@ def server(settings: Settings) -> Iterator[LiveServer]:
     """The whole application served by uvicorn on a free port of 127.0.0.1."""
     with LiveServer.start(settings) as live:
         yield live
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An engine on the database the live server uses, to look at or change rows behind its back."""
+    engine = create_engine(settings)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings, normalize_database_url
-from app.db.session import create_engine
 from tests.conftest import POSTGRES_URL
 from tests.foundation.helpers import make_account
 from tests.support import scratch_database, unavailable
-
-
-@pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    """An engine on the database the live server uses, to look at or change rows behind its back."""
-    engine = create_engine(settings)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

@@ -54,5 +54,12 @@ export default function App() {
   if (auth.status === "signedOut") {
     return <AuthForm api={api} expired={auth.expired} onSignedIn={(user) => setAuth({ status: "signedIn", user })} />;
   }
-  return <Workspace api={api} user={auth.user} onSignOut={signOut} />;
+  return (
+    <Workspace
+      api={api}
+      user={auth.user}
+      onUser={(user) => setAuth({ status: "signedIn", user })}
+      onSignOut={signOut}
+    />
+  );
 }

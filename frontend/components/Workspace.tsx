@@ -6,20 +6,32 @@ import { changesTasks } from "@/lib/chips";
 import { chatReducer, emptyChat } from "@/lib/chatState";
 import { config, mcpEndpoint } from "@/lib/config";
 import type { ApiError } from "@/lib/errors";
-import type { Conversation, User } from "@/lib/types";
+import type { LiveEvent } from "@/lib/liveEvents";
+import { type Change, changeNote, reminderNote, undoneNote } from "@/lib/notes";
+import type { Conversation, Task, TaskFields, User } from "@/lib/types";
 import Banner from "./Banner";
 import ChatPanel from "./ChatPanel";
 import ConversationList from "./ConversationList";
+import Settings from "./Settings";
 import TaskPanel from "./TaskPanel";
-import { asApiError, useConversations, useCountdown, useTasks } from "./hooks";
+import Toasts, { type Toast } from "./Toasts";
+import { asApiError, useConversations, useCountdown, useLiveEvents, useTasks } from "./hooks";
 
 type View = "conversations" | "chat" | "tasks";
 
 interface Props {
   api: ApiClient;
   user: User;
+  /** The person's account as the server now has it (after a time-zone change). */
+  onUser: (user: User) => void;
   onSignOut: () => void;
 }
+
+// A change note stays long enough to reach for Undo; a reminder stays until it is dismissed or done.
+const CHANGE_NOTE_MS = 10_000;
+const INFO_NOTE_MS = 5_000;
+// Several events in a row (a bulk change, a chat turn) refetch the list once.
+const EVENT_RELOAD_PAUSE_MS = 150;
 
 /** Keep the open conversation in the address, so a reload comes back to it. */
 function rememberConversation(id: string | null) {
@@ -32,7 +44,7 @@ function rememberConversation(id: string | null) {
 let nextId = 0;
 const localId = (prefix: string) => `${prefix}-${Date.now()}-${nextId++}`;
 
-export default function Workspace({ api, user, onSignOut }: Props) {
+export default function Workspace({ api, user, onUser, onSignOut }: Props) {
   const [chat, dispatch] = useReducer(chatReducer, emptyChat);
   const [draft, setDraft] = useState("");
   const [error, setError] = useState<ApiError | null>(null);
@@ -48,6 +60,134 @@ export default function Workspace({ api, user, onSignOut }: Props) {
   const abortRef = useRef<AbortController | null>(null);
   const conversationRef = useRef<string | null>(null);
   conversationRef.current = chat.conversationId;
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const timeZone = user.timezone ?? "UTC";
+  const clock = useCallback(() => ({ timeZone, now: new Date() }), [timeZone]);
+
+  const dismissToast = useCallback((id: string) => setToasts((list) => list.filter((t) => t.id !== id)), []);
+  const addToast = useCallback(
+    (toast: Omit<Toast, "id">, ms?: number) => {
+      const id = localId("toast");
+      // A newer change note replaces an older one: Undo takes back the latest change only.
+      setToasts((list) => [...list.filter((t) => toast.kind !== "change" || t.kind !== "change"), { ...toast, id }]);
+      if (ms) window.setTimeout(() => dismissToast(id), ms);
+    },
+    [dismissToast],
+  );
+  const noteChange = useCallback(
+    (change: Change, task: Task) => addToast({ kind: "change", text: changeNote(change, task, clock()) }, CHANGE_NOTE_MS),
+    [addToast, clock],
+  );
+
+  const createTask = useCallback(
+    async (fields: TaskFields): Promise<string | null> => {
+      try {
+        noteChange("added", await api.createTask(fields));
+        void tasks.reload();
+        return null;
+      } catch (err) {
+        return asApiError(err).message;
+      }
+    },
+    [api, tasks, noteChange],
+  );
+
+  const updateTask = useCallback(
+    async (task: Task, fields: TaskFields): Promise<string | null> => {
+      try {
+        const saved = await api.updateTask(task.id, fields);
+        tasks.patch(task.id, saved);
+        noteChange("saved", saved);
+        void tasks.reload();
+        return null;
+      } catch (err) {
+        return asApiError(err).message;
+      }
+    },
+    [api, tasks, noteChange],
+  );
+
+  const toggleTask = useCallback(
+    async (task: Task) => {
+      const saved = await tasks.toggle(task);
+      if (saved) noteChange(task.completed ? "reopened" : "completed", saved);
+    },
+    [tasks, noteChange],
+  );
+
+  const deleteTask = useCallback(
+    async (task: Task) => {
+      tasks.patch(task.id, null);
+      try {
+        await api.deleteTask(task.id);
+        noteChange("deleted", task);
+      } catch (err) {
+        tasks.setError(asApiError(err));
+      }
+      void tasks.reload();
+    },
+    [api, tasks, noteChange],
+  );
+
+  const undo = useCallback(
+    async (toast: Toast) => {
+      dismissToast(toast.id);
+      try {
+        addToast({ kind: "info", text: undoneNote(await api.undo()) }, INFO_NOTE_MS);
+      } catch (err) {
+        addToast({ kind: "info", text: asApiError(err).message }, INFO_NOTE_MS);
+      }
+      void tasks.reload();
+    },
+    [api, tasks, addToast, dismissToast],
+  );
+
+  const completeFromReminder = useCallback(
+    async (toast: Toast) => {
+      if (toast.taskId === undefined) return;
+      dismissToast(toast.id);
+      try {
+        const saved = await api.setCompleted(toast.taskId, true);
+        noteChange("completed", saved);
+      } catch (err) {
+        addToast({ kind: "info", text: asApiError(err).message }, INFO_NOTE_MS);
+      }
+      void tasks.reload();
+    },
+    [api, tasks, noteChange, addToast, dismissToast],
+  );
+
+  const setTimeZone = useCallback(
+    async (zone: string): Promise<string | null> => {
+      try {
+        onUser(await api.setTimeZone(zone));
+        void tasks.reload();
+        return null;
+      } catch (err) {
+        return asApiError(err).message;
+      }
+    },
+    [api, tasks, onUser],
+  );
+
+  const reloadTimer = useRef<number | undefined>(undefined);
+  const onLiveEvent = useCallback(
+    (event: LiveEvent) => {
+      if (event.kind === "tasks") {
+        window.clearTimeout(reloadTimer.current);
+        reloadTimer.current = window.setTimeout(() => void tasks.reload(), EVENT_RELOAD_PAUSE_MS);
+        return;
+      }
+      const text = reminderNote(event.title, event.dueAt, event.late, clock());
+      addToast({ kind: "reminder", text, taskId: event.taskId });
+      // The page's own note is enough while it is in front; a desktop one reaches a person looking elsewhere.
+      if (typeof Notification !== "undefined" && Notification.permission === "granted" && document.hidden) {
+        new Notification("Reminder", { body: text, tag: `reminder-${event.taskId}` });
+      }
+    },
+    [tasks, addToast, clock],
+  );
+  useLiveEvents(api, config.apiBase, onLiveEvent, () => void tasks.reload());
 
   const focusInput = useCallback(() => window.setTimeout(() => inputRef.current?.focus(), 0), []);
 
@@ -157,7 +297,7 @@ export default function Workspace({ api, user, onSignOut }: Props) {
     else focusInput();
   }, []); // once, on arrival: later changes to the address come from this page itself
 
-  const pendingCount = tasks.tasks?.filter((t) => !t.completed).length;
+  const pendingCount = tasks.pending;
   const views: Array<[View, string]> = [
     ["conversations", "Chats"],
     ["chat", "Chat"],
@@ -226,16 +366,21 @@ export default function Workspace({ api, user, onSignOut }: Props) {
           }
         />
         <TaskPanel
-          tasks={tasks.tasks}
-          shown={tasks.shown}
-          filter={tasks.filter}
-          loading={tasks.loading}
-          error={tasks.error}
-          onFilter={tasks.setFilter}
-          onToggle={(t) => void tasks.toggle(t)}
-          onReload={() => void tasks.reload()}
+          state={tasks}
+          timeZone={timeZone}
+          onCreate={createTask}
+          onUpdate={updateTask}
+          onToggle={(t) => void toggleTask(t)}
+          onDelete={(t) => void deleteTask(t)}
+          footer={<Settings timeZone={timeZone} onTimeZone={setTimeZone} />}
         />
       </div>
+      <Toasts
+        toasts={toasts}
+        onUndo={(t) => void undo(t)}
+        onDone={(t) => void completeFromReminder(t)}
+        onDismiss={(t) => dismissToast(t.id)}
+      />
       <footer className="footer muted small">
         Tools served over MCP at {typeof window === "undefined" ? "/mcp/" : mcpEndpoint(config, window.location.origin)}
       </footer>

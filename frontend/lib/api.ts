@@ -5,7 +5,19 @@ import { normalizeConversations, normalizeMessages } from "./normalize";
 import { type ChatEvent, chatEventFrom } from "./chatEvents";
 import { readSse } from "./sse";
 import { newTrace, traceparent, type TraceContext } from "./traceparent";
-import type { ChatMessage, ChatReply, Conversation, Task, TaskFilter, TaskPage, User } from "./types";
+import { taskQueryString } from "./taskQuery";
+import type {
+  ChatMessage,
+  ChatReply,
+  Conversation,
+  TagCount,
+  Task,
+  TaskFields,
+  TaskPage,
+  TaskQuery,
+  UndoResult,
+  User,
+} from "./types";
 
 export interface ClientOptions {
   base: string;
@@ -107,14 +119,43 @@ export class ApiClient {
     return this.json(`${AUTH}/me`);
   }
 
+  setTimeZone(timezone: string): Promise<User> {
+    return this.json(`${AUTH}/me`, { method: "PATCH", body: JSON.stringify({ timezone }) });
+  }
+
   // --- tasks ---
 
-  listTasks(filter: TaskFilter = "all", limit = 200): Promise<TaskPage> {
-    return this.json(`/api/v1/tasks?status=${filter}&limit=${limit}`);
+  listTasks(query: TaskQuery = { view: "all", tag: null, search: "" }, limit?: number): Promise<TaskPage> {
+    return this.json(`/api/v1/tasks?${taskQueryString(query, limit)}`);
+  }
+
+  tags(): Promise<TagCount[]> {
+    return this.json<{ tags: TagCount[] }>("/api/v1/tasks/tags").then((body) => body.tags);
+  }
+
+  createTask(fields: TaskFields): Promise<Task> {
+    return this.json("/api/v1/tasks", post(fields));
+  }
+
+  updateTask(id: number, fields: TaskFields): Promise<Task> {
+    return this.json(`/api/v1/tasks/${id}`, { method: "PATCH", body: JSON.stringify(fields) });
   }
 
   setCompleted(id: number, completed: boolean): Promise<Task> {
-    return this.json(`/api/v1/tasks/${id}`, { method: "PATCH", body: JSON.stringify({ completed }) });
+    return this.updateTask(id, { completed });
+  }
+
+  skipOccurrence(id: number): Promise<Task> {
+    return this.json(`/api/v1/tasks/${id}/skip`, { method: "POST" });
+  }
+
+  async deleteTask(id: number): Promise<void> {
+    await this.send(`/api/v1/tasks/${id}`, { method: "DELETE" });
+  }
+
+  /** Take back the person's latest change, whichever tab or chat made it. */
+  undo(): Promise<UndoResult> {
+    return this.json("/api/v1/tasks/undo", { method: "POST" });
   }
 
   // --- conversations ---

@@ -135,7 +135,7 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], *, deadline: float) -> 
 
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
-    """A fresh headless Chromium profile, desktop-sized."""
+    """A fresh headless Chromium profile, desktop-sized, in Berlin's time zone."""
     if not Path(CHROMIUM).is_file():
         unavailable(f"Chromium is not installed at {CHROMIUM} (make system-tools installs it)")
     async with async_playwright() as pw:
@@ -145,6 +145,8 @@ async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
             headless=True,
             args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 800},
+            # Not UTC, so dates the page shows prove they are worked out in the person's own zone.
+            timezone_id="Europe/Berlin",
         )
         context.set_default_timeout(30_000)
         try:

@@ -60,7 +60,8 @@ async def test_a_person_signs_up_adds_a_task_by_chatting_and_ticks_it_off(
 ) -> None:
     page = await browser.new_page()
     api_requests: list[Request] = []
-    page.on("request", lambda r: api_requests.append(r) if "/api/" in r.url else None)
+    # The events stream is left out: EventSource cannot set headers, and one stream is no single action to trace.
+    page.on("request", lambda r: api_requests.append(r) if "/api/" in r.url and "/api/v1/events" not in r.url else None)
     email = await sign_up(page, running_app.url)
 
     # The reply streams in as Server-Sent Events and shows what the assistant did.

@@ -15,7 +15,7 @@ interface Props {
 
 const PRIORITY_TEXT = { low: "Low", medium: "Medium", high: "High", urgent: "Urgent" } as const;
 
-/** One task: tick box and title, then when it is due, how important, how it repeats, its reminder and tags. */
+/** One task: tick box, number (the one chat speaks of) and title, then when it is due, how important, how it repeats, its reminder and tags. */
 export default function TaskItem({ task, timeZone, now, onToggle, onEdit, onDelete, onTag }: Props) {
   const overdue = task.due_state === "overdue" && !task.completed;
   const due = task.due_at ? whenLabel(task.due_at, { timeZone, now, allDay: task.all_day }) : null;
@@ -25,7 +25,9 @@ export default function TaskItem({ task, timeZone, now, onToggle, onEdit, onDele
       <input id={`task-${task.id}`} type="checkbox" checked={task.completed} onChange={onToggle} />
       <div className="task-body">
         <label htmlFor={`task-${task.id}`}>
-          <span className="task-title">{task.title}</span>
+          <span className="task-title">
+            <span className="task-number">#{task.id}</span> {task.title}
+          </span>
           {task.description && <span className="muted small task-description">{task.description}</span>}
         </label>
         <div className="task-meta">

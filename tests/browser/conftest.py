@@ -75,10 +75,13 @@ TEST_QUOTAS = {"RATE_LIMIT_LOGIN_PER_MINUTE": "100", "RATE_LIMIT_CHAT_PER_MINUTE
 
 
 @contextlib.contextmanager
-def serve(frontend: Path, workdir: Path, **settings: str) -> Iterator[RunningApp]:
-    """`todochat serve` in its own process, as `make run` starts it, on an embedded SQLite database."""
+def serve(frontend: Path, workdir: Path, port: int | None = None, **settings: str) -> Iterator[RunningApp]:
+    """`todochat serve` in its own process, as `make run` starts it, on an embedded SQLite database.
+
+    The same `workdir` and `port` a second time is the same server restarted, with its data kept.
+    """
     database = workdir / "todochat.db"
-    port = free_port()
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "MCP_", "REDIS_", "SENTRY_"))}
     env.update(DATABASE_URL=f"sqlite:///{database}", FRONTEND_DIR=str(frontend), LOG_LEVEL="WARNING")
     env.update(TEST_QUOTAS)

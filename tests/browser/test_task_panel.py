@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
-from tests.browser.conftest import RunningApp
+from tests.browser.conftest import RunningApp, serve
 from tests.browser.test_chat_ui import PASSWORD, sign_up
+from tests.support import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -76,6 +78,8 @@ async def test_a_task_added_in_the_panel_with_a_date_and_tag_shows_in_another_ta
         assert [(t["title"], t["due_at"], t["priority"], t["tags"]) for t in stored] == [
             ("Pay rent", f"{tomorrow.isoformat()}T17:00:00+01:00", "high", ["home", "money"])
         ]
+        # The panel shows the number chat speaks of ("complete task #3").
+        await expect(row.get_by_text(f"#{stored[0]['id']}", exact=True)).to_be_visible()
 
         # A task added elsewhere (REST, as another client would) appears in both tabs; the tag filter leaves it out.
         r = await api.post("/api/v1/tasks", json={"title": "Buy milk", "due_at": "2020-01-06"})
@@ -167,3 +171,28 @@ async def test_the_task_panel_fits_a_phone_and_refuses_a_reminder_without_a_date
     assert box is not None
     assert box["x"] >= 0
     assert box["x"] + box["width"] <= 375
+
+
+async def test_the_page_reconnects_to_its_event_stream_after_a_restart_even_when_its_access_cookie_expired_meanwhile(
+    browser: BrowserContext, built_frontend: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    with serve(built_frontend, tmp_path, port=port) as app:
+        page = browser.pages[0] if browser.pages else await browser.new_page()
+        email = await sign_up(page, app.url)
+        await expect(page.get_by_role("region", name="Tasks").get_by_text("No tasks yet")).to_be_visible()
+    # While the server is away the access cookie lapses: the stream's next connection is refused with a 401,
+    # on which EventSource gives up for good unless the page refreshes the session and opens a new one.
+    await browser.clear_cookies(name="access_token")
+    with serve(built_frontend, tmp_path, port=port) as app:
+        api = await api_client(app.url, email)
+        try:
+            refreshed = page.expect_response(lambda r: r.url.endswith("/api/v1/auth/refresh"), timeout=40_000)
+            async with refreshed as refresh:
+                pass
+            assert (await refresh.value).ok
+            r = await api.post("/api/v1/tasks", json={"title": "Renew passport"})
+            assert r.status_code == 201
+            await expect(task_row(page, "Renew passport")).to_be_visible(timeout=10_000)
+        finally:
+            await api.aclose()

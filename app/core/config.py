@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     metrics_enabled: bool = True  # METRICS_ENABLED=false: no Prometheus instruments recorded, no /metrics
     # NoDecode: the environment gives a comma-separated list, which is not JSON.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Where the web UI's own telemetry goes (the collector's OTLP/HTTP receiver, the browser's Sentry DSN): the
+    # page's Content-Security-Policy lets it connect there, as it does to SENTRY_DSN's host.
+    ui_telemetry_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(default=100, ge=1)
     rate_limit_login_per_minute: int = Field(default=10, ge=1)
     rate_limit_chat_per_minute: int = Field(default=20, ge=1)
@@ -126,7 +129,7 @@ class Settings(BaseSettings):
     # Events a slow client may fall behind by before its stream is ended (it reconnects and resumes from the table).
     events_queue_size: int = Field(default=256, ge=1)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "ui_telemetry_urls", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

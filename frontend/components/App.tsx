@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { ApiClient } from "@/lib/api";
 import { config } from "@/lib/config";
 import { installSentry } from "@/lib/sentry";
+import { installTracing, tracingSettings } from "@/lib/tracing";
 import type { User } from "@/lib/types";
 import AuthForm from "./AuthForm";
 import Workspace from "./Workspace";
@@ -22,12 +23,12 @@ export default function App() {
     [],
   );
 
-  useEffect(() => installSentry(config.sentryDsn, config.appEnv), []);
-
   useEffect(() => {
     let live = true;
-    api
-      .me()
+    void installSentry(config.sentryDsn, config.appEnv);
+    // The first request waits for tracing (when it is on), so the page's first action is traced too.
+    installTracing(tracingSettings(config))
+      .then(() => api.me())
       .then((user) => live && setAuth({ status: "signedIn", user }))
       .catch(() => live && setAuth({ status: "signedOut", expired: false }));
     return () => {

@@ -1,7 +1,33 @@
-import { describe, expect, it } from "vitest";
+import { propagation, trace } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import {
+  AlwaysOffSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type Sampler,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-web";
+import { afterEach, describe, expect, it } from "vitest";
 import { ApiClient, browserTimeZone } from "./api";
 import { ApiError } from "./errors";
-import { parseTraceparent } from "./traceparent";
+
+/** Tracing on, as `installTracing` registers it, with spans kept in memory. */
+function tracing(sampler?: Sampler): InMemorySpanExporter {
+  const exporter = new InMemorySpanExporter();
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  return exporter;
+}
+
+afterEach(() => {
+  trace.disable();
+  propagation.disable();
+});
+
+function parseTraceparent(value: string) {
+  const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(value);
+  return m ? { traceId: m[1], spanId: m[2], flags: m[3] } : null;
+}
 
 interface Seen {
   url: string;
@@ -29,16 +55,36 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 const unauthorized = json(401, { error: { code: "unauthorized", message: "expired" } });
 
 describe("ApiClient", () => {
-  it("sends cookies and a traceparent with every request, against the configured base", async () => {
+  it("sends cookies and no trace header while tracing is off, against the configured base", async () => {
     const { fetch, seen } = scripted({ "/api/v1/auth/me": [json(200, { id: "u1", email: "a@b.c" })] });
     const api = new ApiClient({ base: "https://api.example.com", fetch });
     expect(await api.me()).toEqual({ id: "u1", email: "a@b.c" });
     expect(seen[0].url).toBe("https://api.example.com/api/v1/auth/me");
     expect(seen[0].credentials).toBe("include");
-    expect(parseTraceparent(seen[0].headers.get("traceparent") ?? "")).not.toBeNull();
+    expect(seen[0].headers.has("traceparent")).toBe(false);
+  });
+
+  it("makes each request a client span under the action's span, and sends its traceparent, sampled", async () => {
+    const spans = tracing();
+    const { fetch, seen } = scripted({ "/api/v1/tasks/12": [json(200, { id: 12 })] });
+    await new ApiClient({ base: "", fetch }).updateTask(12, { title: "x" });
+    const header = parseTraceparent(seen[0].headers.get("traceparent") ?? "");
+    const [client, action] = spans.getFinishedSpans();
+    expect([client.name, action.name]).toEqual(["PATCH /api/v1/tasks/{id}", "PATCH /api/v1/tasks/{id}"]);
+    expect(client.parentSpanContext?.spanId).toBe(action.spanContext().spanId);
+    expect(header).toEqual({ traceId: action.spanContext().traceId, spanId: client.spanContext().spanId, flags: "01" });
+  });
+
+  it("tells the server when an action was not sampled, so it does not sample it either", async () => {
+    const spans = tracing(new AlwaysOffSampler());
+    const { fetch, seen } = scripted({ "/api/v1/auth/me": [json(200, { id: "u1", email: "a@b.c" })] });
+    await new ApiClient({ base: "", fetch }).me();
+    expect(parseTraceparent(seen[0].headers.get("traceparent") ?? "")?.flags).toBe("00");
+    expect(spans.getFinishedSpans()).toEqual([]);
   });
 
   it("refreshes once on 401 and retries the request in the same trace", async () => {
+    tracing();
     const { fetch, seen } = scripted({
       "/api/v1/tasks?status=all&limit=200": [unauthorized, json(200, { items: [], total: 0, limit: 200, offset: 0 })],
       "/api/v1/auth/refresh": [json(200, {})],

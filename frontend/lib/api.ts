@@ -1,10 +1,11 @@
-// The API client: cookies carry auth, every request carries a traceparent, and a 401 triggers one silent refresh.
+// The API client: cookies carry auth, each action is one trace (when tracing is on), and a 401 triggers one silent
+// refresh.
 
 import { ApiError, networkError, toApiError } from "./errors";
 import { normalizeConversations, normalizeMessages } from "./normalize";
 import { type ChatEvent, chatEventFrom } from "./chatEvents";
 import { readSse } from "./sse";
-import { newTrace, traceparent, type TraceContext } from "./traceparent";
+import { type Action, startAction } from "./tracing";
 import { taskQueryString } from "./taskQuery";
 import type {
   ChatMessage,
@@ -24,7 +25,6 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Called once when a refresh fails: the person must sign in again. */
   onSignedOut?: () => void;
-  newTrace?: () => TraceContext;
 }
 
 interface CallOptions {
@@ -39,32 +39,36 @@ export class ApiClient {
   private readonly base: string;
   private readonly doFetch: typeof fetch;
   private readonly onSignedOut: () => void;
-  private readonly trace: () => TraceContext;
   private refreshing: Promise<boolean> | null = null;
 
   constructor(options: ClientOptions) {
     this.base = options.base;
     this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.onSignedOut = options.onSignedOut ?? (() => undefined);
-    this.trace = options.newTrace ?? (() => newTrace());
   }
 
   /** Send a request; resolves with an OK response or throws ApiError. */
   async send(path: string, init: RequestInit = {}, options: CallOptions = {}): Promise<Response> {
     const { refreshOn401 = true, signal } = options;
     // One trace per action; each attempt is its own client span in it.
-    const trace = this.trace();
-    let response = await this.attempt(path, init, trace, signal);
-    if (response.status === 401 && refreshOn401) {
-      if (await this.refresh()) {
-        response = await this.attempt(path, init, trace, signal);
+    const action = startAction(init.method ?? "GET", path);
+    try {
+      let response = await this.attempt(path, init, action, signal);
+      if (response.status === 401 && refreshOn401) {
+        if (await this.refresh()) {
+          response = await this.attempt(path, init, action, signal);
+        }
+        if (response.status === 401) {
+          this.onSignedOut();
+        }
       }
-      if (response.status === 401) {
-        this.onSignedOut();
-      }
+      if (!response.ok) throw await errorFrom(response);
+      action.end();
+      return response;
+    } catch (err) {
+      action.end(err);
+      throw err;
     }
-    if (!response.ok) throw await errorFrom(response);
-    return response;
   }
 
   async json<T>(path: string, init: RequestInit = {}, options: CallOptions = {}): Promise<T> {
@@ -76,23 +80,26 @@ export class ApiClient {
   /** Rotate the refresh cookie for a new access cookie; concurrent callers share one refresh. */
   refresh(): Promise<boolean> {
     if (!this.refreshing) {
-      this.refreshing = this.attempt(`${AUTH}/refresh`, { method: "POST" }, this.trace())
+      const action = startAction("POST", `${AUTH}/refresh`);
+      this.refreshing = this.attempt(`${AUTH}/refresh`, { method: "POST" }, action)
         .then((r) => r.ok)
         .catch(() => false)
         .finally(() => {
+          action.end();
           this.refreshing = null;
         });
     }
     return this.refreshing;
   }
 
-  private async attempt(path: string, init: RequestInit, trace: TraceContext, signal?: AbortSignal): Promise<Response> {
+  private async attempt(path: string, init: RequestInit, action: Action, signal?: AbortSignal): Promise<Response> {
     const headers = new Headers(init.headers);
-    headers.set("traceparent", traceparent({ traceId: trace.traceId, spanId: this.trace().spanId }));
     if (init.body !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
     if (!headers.has("accept")) headers.set("accept", "application/json");
     try {
-      return await this.doFetch(`${this.base}${path}`, { ...init, headers, credentials: "include", signal });
+      return await action.attempt(init.method ?? "GET", path, headers, () =>
+        this.doFetch(`${this.base}${path}`, { ...init, headers, credentials: "include", signal }),
+      );
     } catch (err) {
       if (signal?.aborted) throw err;
       throw networkError(err);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { apiBaseFrom, mcpEndpoint, type PublicConfig } from "./config";
 
-const base: PublicConfig = { apiBase: "", appEnv: "development", mcpHost: "", mcpPort: "", sentryDsn: "" };
+const base: PublicConfig = {
+  apiBase: "",
+  appEnv: "development",
+  mcpHost: "",
+  mcpPort: "",
+  sentryDsn: "",
+  otelEndpoint: "",
+  otelRatio: "0.1",
+};
 
 describe("config", () => {
   it("defaults the API to the page's own origin and drops trailing slashes", () => {

@@ -7,6 +7,10 @@ export interface PublicConfig {
   mcpHost: string;
   mcpPort: string;
   sentryDsn: string;
+  /** OTLP/HTTP traces URL for the browser's spans; "" leaves browser tracing off. */
+  otelEndpoint: string;
+  /** Share of actions traced (0-1), as the server's `OTEL_TRACES_SAMPLER_ARG`. */
+  otelRatio: string;
 }
 
 export function apiBaseFrom(raw: string | undefined): string {
@@ -19,6 +23,8 @@ export const config: PublicConfig = {
   mcpHost: process.env.NEXT_PUBLIC_MCP_SERVER_HOST ?? "",
   mcpPort: process.env.NEXT_PUBLIC_MCP_SERVER_PORT ?? "",
   sentryDsn: process.env.NEXT_PUBLIC_SENTRY_DSN ?? "",
+  otelEndpoint: process.env.NEXT_PUBLIC_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? "",
+  otelRatio: process.env.NEXT_PUBLIC_OTEL_TRACES_SAMPLER_ARG ?? "0.1",
 };
 
 /** Where the tools live, for the page footer: the configured MCP host, else the API's /mcp/ mount. */

@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 import pytest
-from playwright.async_api import BrowserContext, Page, Request, expect
+from playwright.async_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import ROOT, TEST_QUOTAS, RunningApp
 
@@ -15,7 +15,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PASSWORD = "correct horse battery"
 SCREENSHOT = ROOT / "docs" / "screenshot-chat.png"
-TRACEPARENT = re.compile(r"^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-01$")
 
 expect.set_options(timeout=30_000)
 
@@ -59,9 +58,6 @@ async def test_a_person_signs_up_adds_a_task_by_chatting_and_ticks_it_off(
     browser: BrowserContext, running_app: RunningApp
 ) -> None:
     page = await browser.new_page()
-    api_requests: list[Request] = []
-    # The events stream is left out: EventSource cannot set headers, and one stream is no single action to trace.
-    page.on("request", lambda r: api_requests.append(r) if "/api/" in r.url and "/api/v1/events" not in r.url else None)
     email = await sign_up(page, running_app.url)
 
     # The reply streams in as Server-Sent Events and shows what the assistant did.
@@ -108,11 +104,6 @@ async def test_a_person_signs_up_adds_a_task_by_chatting_and_ticks_it_off(
     assert stored_tasks == {"buy milk": True, "renew my passport": False}
     await say(page, "what's pending?", r"^listed 1 task$")
     await expect(log.get_by_role("article", name="You said")).to_have_count(3)
-
-    # Every request the page made carried a W3C traceparent, so each trace starts at the click.
-    assert api_requests, "the page made no API requests"
-    missing = [r.url for r in api_requests if not TRACEPARENT.match(r.headers.get("traceparent", ""))]
-    assert missing == []
 
     SCREENSHOT.parent.mkdir(exist_ok=True)
     await page.screenshot(path=str(SCREENSHOT))

@@ -145,11 +145,24 @@ class SentryReceiver:
 class _Handler(BaseHTTPRequestHandler):
     target: Any
 
+    def _cors(self) -> None:
+        # Browsers send from the page's origin, as to a collector whose OTLP/HTTP receiver allows it.
+        self.send_header("Access-Control-Allow-Origin", self.headers.get("Origin") or "*")
+        self.send_header("Access-Control-Allow-Methods", "POST")
+        self.send_header("Access-Control-Allow-Headers", "content-type, content-encoding")
+
+    def do_OPTIONS(self) -> None:
+        self.send_response(204)
+        self._cors()
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         status, payload, content_type = self.target.handle(self.path, body, self.headers)
         self.send_response(status)
+        self._cors()
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()

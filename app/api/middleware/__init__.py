@@ -56,6 +56,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
         )
-    sentry = origin_of(settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None)
-    policy = ui_csp(inline_script_hashes(frontend_dir), [sentry] if sentry else [])
+    sentry = settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None
+    origins = [origin_of(url) for url in [sentry, *settings.ui_telemetry_urls]]
+    policy = ui_csp(inline_script_hashes(frontend_dir), sorted({o for o in origins if o}))
     app.add_middleware(SecurityHeadersMiddleware, ui_policy=policy)

@@ -1,20 +1,31 @@
-"""What a running process holds: settings, the database engine, Redis, the revocation store.
+"""What a running process holds: settings, the database, Redis, and the collaborators every request shares.
 
-Built once in the application lifespan and reached by dependencies through `request.app.state.runtime`.
+Built once in the application lifespan and reached by dependencies through `request.app.state.runtime`; each
+collaborator is a typed field, named where it is used (`api/deps.py` gives routes their `Annotated` aliases).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import telemetry
+from app.core.circuit import CircuitBreaker
 from app.core.config import Settings
+from app.core.ratelimit import RateLimiter, build_rate_limiter
 from app.core.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
-from app.db.session import create_engine, create_sessionmaker
+from app.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
+from app.services.auth import ActiveSessionCache, VerifiedTokens
+
+if TYPE_CHECKING:
+    from app.agent.types import ChatModel
+
+MCP_CIRCUIT_NAME = "mcp"
+ReadinessCheck = Callable[["Runtime"], Awaitable[None]]
 
 
 @dataclass
@@ -24,7 +35,19 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis | None
     revocations: RevocationStore
-    extras: dict[str, Any] = field(default_factory=dict)
+    read_sessions: async_sessionmaker[AsyncSession]
+    """Sessions for handlers that only read (no transaction on PostgreSQL)."""
+    active_sessions: ActiveSessionCache
+    """Login sessions recently seen active, so reads need not ask the database each time."""
+    verified_tokens: VerifiedTokens
+    """Access tokens whose signature has been checked."""
+    rate_limiter: RateLimiter
+    mcp_breaker: CircuitBreaker
+    """In front of the MCP server: one per process, shared by every chat turn."""
+    readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    """Checks beyond the database and Redis that `/health/ready` runs (a separate MCP server, say)."""
+    chat_model: ChatModel | None = None
+    """Set while the chat components run (`app.agent.wiring`)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -41,6 +64,14 @@ class Runtime:
             sessions=create_sessionmaker(engine),
             redis=redis,
             revocations=revocations,
+            read_sessions=create_read_sessionmaker(engine),
+            active_sessions=ActiveSessionCache(
+                settings.active_session_cache_seconds, settings.active_session_cache_entries
+            ),
+            verified_tokens=VerifiedTokens(settings, settings.active_session_cache_entries),
+            rate_limiter=build_rate_limiter(redis),
+            # Made up front so its gauge reads 0 (closed) from the first scrape.
+            mcp_breaker=CircuitBreaker(MCP_CIRCUIT_NAME),
         )
 
     async def close(self) -> None:

@@ -85,6 +85,11 @@ def is_outage(err: BaseException) -> bool:
     return isinstance(err, httpx2.RequestError)
 
 
+def _stream_verdict(err: Exception) -> bool | None:
+    # An error of our own mid-stream (or the reader leaving) says nothing about Gemini's health.
+    return is_outage(err) if isinstance(err, (genai_errors.APIError, httpx2.HTTPError)) else None
+
+
 def _unavailable(err: CircuitOpen) -> ModelUnavailable:
     return ModelUnavailable(UNAVAILABLE, error_type="circuit_open", retry_after=err.retry_after)
 
@@ -143,9 +148,8 @@ class GeminiModel:
                 return await models.generate_content(model=self.model, contents=contents, config=config)
 
         try:
-            response = await self.breaker.call(generate_content, is_failure=is_outage)
-        except CircuitOpen as err:
-            raise _unavailable(err) from err
+            async with self.breaker.guard(verdict=is_outage, refused=_unavailable):
+                response = await generate_content()
         except (genai_errors.APIError, httpx2.HTTPError) as err:
             raise ModelUnavailable(UNAVAILABLE, error_type=_error_type(err)) from err
         return _from_response(response)
@@ -157,28 +161,14 @@ class GeminiModel:
             ModelUnavailable: Gemini failed or timed out (before or during the stream), or its circuit is open.
         """
         try:
-            self.breaker.before_call()
-        except CircuitOpen as err:
-            raise _unavailable(err) from err
-        verdict = False
-        try:
-            async with contextlib.aclosing(self._responses(request)) as responses:
+            async with (
+                self.breaker.guard(verdict=_stream_verdict, refused=_unavailable),
+                contextlib.aclosing(self._responses(request)) as responses,
+            ):
                 async for response in responses:
                     yield _from_response(response)
         except (genai_errors.APIError, httpx2.HTTPError) as err:
-            verdict = True
-            if is_outage(err):
-                self.breaker.record_failure()
-            else:
-                self.breaker.record_success()
             raise ModelUnavailable(UNAVAILABLE, error_type=_error_type(err)) from err
-        else:
-            verdict = True
-            self.breaker.record_success()
-        finally:
-            if not verdict:
-                # Abandoned mid-stream (the reader left) or an unexpected error: no verdict on Gemini's health.
-                self.breaker.release_trial()
 
     async def _responses(self, request: ModelRequest) -> AsyncGenerator[gt.GenerateContentResponse]:
         """Gemini's streamed responses; the call is sent once more if its connection drops before the first one."""

@@ -17,7 +17,7 @@ import structlog
 from app.agent.loop import Emit, run_agent
 from app.agent.prompts import system_prompt
 from app.agent.types import ChatModel, Content, model_text, user_text
-from app.core.circuit import CircuitBreaker, CircuitOpen
+from app.core.circuit import CircuitOpen
 from app.core.errors import ToolsUnavailable
 from app.db.models import utcnow
 from app.mcp.client import TOOLS_UNAVAILABLE, McpTools, connect_tools
@@ -30,9 +30,6 @@ from telemetry import conventions as c
 from telemetry.metrics import chat_messages, chat_turn_duration, chat_turns, chat_turns_in_flight, observe
 
 log = structlog.get_logger(__name__)
-MODEL_KEY = "chat_model"
-MCP_BREAKER_KEY = "mcp_breaker"
-MCP_CIRCUIT_NAME = "mcp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,52 +42,31 @@ class TurnInput:
 
 
 def chat_model(runtime: Runtime) -> ChatModel:
-    model: ChatModel = runtime.extras[MODEL_KEY]
-    return model
+    """The process's chat model; it exists while the chat components run."""
+    if runtime.chat_model is None:
+        raise RuntimeError("the chat components are not running")
+    return runtime.chat_model
 
 
-def mcp_breaker(runtime: Runtime) -> CircuitBreaker:
-    """The process's breaker in front of the MCP server (one per process, shared by every turn)."""
-    breaker = runtime.extras.get(MCP_BREAKER_KEY)
-    if breaker is None:
-        breaker = runtime.extras[MCP_BREAKER_KEY] = CircuitBreaker(MCP_CIRCUIT_NAME)
-    assert isinstance(breaker, CircuitBreaker)
-    return breaker
+def _tools_refused(err: CircuitOpen) -> ToolsUnavailable:
+    return ToolsUnavailable(TOOLS_UNAVAILABLE, headers={"Retry-After": str(err.retry_after)})
 
 
 @asynccontextmanager
 async def _guarded_tools(runtime: Runtime, turn: TurnInput) -> AsyncIterator[McpTools]:
-    """The turn's MCP connection behind the breaker: only an unreachable MCP server counts as a failure."""
-    breaker = mcp_breaker(runtime)
-    try:
-        breaker.before_call()
-    except CircuitOpen as err:
-        raise ToolsUnavailable(TOOLS_UNAVAILABLE, headers={"Retry-After": str(err.retry_after)}) from err
-    verdict = False
-    try:
-        async with connect_tools(
+    """The turn's MCP connection behind the breaker: only an unreachable MCP server counts as a failure (anything
+    else, the model failing mid-turn say, says nothing against the MCP server, which answered)."""
+    async with (
+        runtime.mcp_breaker.guard(verdict=lambda err: isinstance(err, ToolsUnavailable), refused=_tools_refused),
+        connect_tools(
             turn.mcp_url,
             turn.token,
             partition=str(turn.user_id),
             timeout_seconds=runtime.settings.gemini_timeout_seconds,
             headers=agent_headers(runtime.settings, turn.token),
-        ) as tools:
-            yield tools
-    except ToolsUnavailable:
-        verdict = True
-        breaker.record_failure()
-        raise
-    except Exception:
-        # Anything else (the model failing mid-turn, say) says nothing against the MCP server, which answered.
-        verdict = True
-        breaker.record_success()
-        raise
-    else:
-        verdict = True
-        breaker.record_success()
-    finally:
-        if not verdict:
-            breaker.release_trial()
+        ) as tools,
+    ):
+        yield tools
 
 
 def _history(messages: list[MessagePublic]) -> list[Content]:

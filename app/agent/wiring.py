@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from mcp.server.mcpserver import MCPServer
 
 from app.agent.factory import build_model, close_model
-from app.agent.turn import MODEL_KEY, mcp_breaker
 from app.core.config import Settings
 from app.mcp.app import MCP_PATH, RuntimeHolder
 from app.mcp.server import build_mcp_server, streamable_http_app
@@ -52,10 +51,9 @@ class ChatComponents:
         """Model and MCP session manager for the life of the process; readiness learns about a remote MCP server."""
         self.holder.runtime = runtime
         model = build_model(runtime.settings)
-        runtime.extras[MODEL_KEY] = model
-        mcp_breaker(runtime)  # created up front so its gauge reads 0 (closed) from the first scrape
+        runtime.chat_model = model
         if runtime.settings.mcp_server_url:
-            runtime.extras.setdefault("readiness_checks", {})["mcp"] = check_mcp
+            runtime.readiness_checks["mcp"] = check_mcp
         async with AsyncExitStack() as stack:
             stack.push_async_callback(close_model, model)
             if self.mcp_server is not None:

@@ -9,13 +9,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.errors import Unauthorized
-from app.db.session import create_read_sessionmaker, session_scope
+from app.core.slo_monitor import SLOMonitor
+from app.db.session import session_scope
 from app.runtime import Runtime
-from app.services.auth import ActiveSessionCache, VerifiedTokens, require_active_session
+from app.services.auth import require_active_session
 from app.worker.broker import EventBroker
 
 ACCESS_COOKIE = "access_token"
@@ -54,40 +55,13 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def read_sessions(runtime: Runtime) -> async_sessionmaker[AsyncSession]:
-    """The process's factory of read-only sessions, made on first use."""
-    factory: async_sessionmaker[AsyncSession] | None = runtime.extras.get("read_sessions")
-    if factory is None:
-        factory = runtime.extras["read_sessions"] = create_read_sessionmaker(runtime.engine)
-    return factory
-
-
 async def get_read_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """One session per request, for handlers that only read (no transaction on PostgreSQL)."""
-    async for session in session_scope(read_sessions(runtime)):
+    async for session in session_scope(runtime.read_sessions):
         yield session
 
 
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
-
-
-def active_session_cache(runtime: Runtime) -> ActiveSessionCache:
-    """The process's cache of sessions recently seen active, made on first use."""
-    cache: ActiveSessionCache | None = runtime.extras.get("active_sessions")
-    if cache is None:
-        settings = runtime.settings
-        cache = ActiveSessionCache(settings.active_session_cache_seconds, settings.active_session_cache_entries)
-        runtime.extras["active_sessions"] = cache
-    return cache
-
-
-def verified_tokens(runtime: Runtime) -> VerifiedTokens:
-    """The process's cache of access tokens whose signature has been checked, made on first use."""
-    tokens: VerifiedTokens | None = runtime.extras.get("verified_tokens")
-    if tokens is None:
-        settings = runtime.settings
-        tokens = runtime.extras["verified_tokens"] = VerifiedTokens(settings, settings.active_session_cache_entries)
-    return tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,16 +94,16 @@ async def get_principal(
         Unauthorized: no token, a bad one, or one whose session or account has ended.
     """
     token = access_token_from(request, credentials)
-    claims = verified_tokens(runtime).claims(token)
+    claims = runtime.verified_tokens.claims(token)
     if await runtime.revocations.is_revoked(claims.session_id):
         raise Unauthorized("This session has been signed out; sign in again.")
     # The database is the source of truth: it sees sign-outs from every instance, and deleted accounts. Reads trust
     # its "active" for a few seconds (ACTIVE_SESSION_CACHE_SECONDS); the revocation store above still refuses a
     # sign-out at once. A session of its own, closed at once: routes that talk to the model for seconds must not
     # hold a pooled connection.
-    cache = active_session_cache(runtime)
+    cache = runtime.active_sessions
     if request.method not in _READ_METHODS or not cache.is_active(user_id=claims.user_id, session_id=claims.session_id):
-        async with read_sessions(runtime)() as session:
+        async with runtime.read_sessions() as session:
             await require_active_session(session=session, user_id=claims.user_id, session_id=claims.session_id)
         cache.remember(user_id=claims.user_id, session_id=claims.session_id)
     request.state.user_id = claims.user_id
@@ -146,3 +120,12 @@ async def get_event_broker(request: Request) -> EventBroker:
 
 
 EventBrokerDep = Annotated[EventBroker, Depends(get_event_broker)]
+
+
+async def get_slo_monitor(request: Request) -> SLOMonitor:
+    """The process's SLO monitor, installed with the SLO route."""
+    monitor: SLOMonitor = request.app.state.slo_monitor
+    return monitor
+
+
+SLOMonitorDep = Annotated[SLOMonitor, Depends(get_slo_monitor)]

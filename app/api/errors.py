@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -32,6 +33,34 @@ _STATUS_CODES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An error as the client sees it: the one shape of JSON answers and of the chat stream's `error` event."""
+
+    status_code: int
+    code: str
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+INTERNAL = "Something went wrong on our side; it has been logged."
+
+
+def failure_of(exc: Exception) -> Failure:
+    """The one translation of an exception for a client; unexpected ones are logged (and so reach Sentry) here."""
+    if isinstance(exc, AppError):
+        headers = dict(exc.headers)
+        if exc.status_code == 503:
+            # Every "unavailable" answer tells clients when to come back, whichever dependency is away.
+            headers.setdefault("Retry-After", "5")
+        return Failure(exc.status_code, exc.code, exc.message, headers)
+    if _database_away(exc):
+        log.warning("database_unavailable", error=type(exc).__name__)
+        return failure_of(DatabaseUnavailable("The database is unavailable right now; try again in a few seconds."))
+    log.exception("unhandled_error", exc_info=exc)
+    return Failure(500, "internal_error", INTERNAL)
+
+
 def error_response(
     request: Request,
     status_code: int,
@@ -52,18 +81,17 @@ def error_response(
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
+def failure_response(request: Request, failure: Failure) -> JSONResponse:
+    return error_response(request, failure.status_code, failure.code, failure.message, headers=failure.headers or None)
+
+
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     return ".".join(parts) or str(loc[-1] if loc else "")
 
 
-async def _app_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
-    headers = exc.headers
-    if exc.status_code == 503 and "Retry-After" not in headers:
-        # Every "unavailable" answer tells clients when to come back, whichever dependency is away.
-        headers = {**headers, "Retry-After": "5"}
-    return error_response(request, exc.status_code, exc.code, exc.message, headers=headers)
+async def _failure(request: Request, exc: Exception) -> JSONResponse:
+    return failure_response(request, failure_of(exc))
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -84,13 +112,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, exc.status_code, code, str(exc.detail), headers=headers)
 
 
-async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    # Connection-level failures are the database being away; anything else is a bug and must surface.
-    if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not _is_connection_error(exc):
-        return await _unhandled(request, exc)
-    log.warning("database_unavailable", error=type(exc).__name__)
-    err = DatabaseUnavailable("The database is unavailable right now; try again in a few seconds.")
-    return error_response(request, 503, err.code, err.message, headers={"Retry-After": "5"})
+def _database_away(exc: Exception) -> bool:
+    # Connection-level failures are the database being away; any other database error is a bug and must surface.
+    if isinstance(exc, (PoolTimeout, ConnectionError)):
+        return True
+    return isinstance(exc, DBAPIError) and (exc.connection_invalidated or _is_connection_error(exc))
 
 
 def _is_connection_error(exc: DBAPIError) -> bool:
@@ -114,16 +140,8 @@ def _is_connection_error(exc: DBAPIError) -> bool:
     return False
 
 
-async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled_error", exc_info=exc)
-    return error_response(request, 500, "internal_error", "Something went wrong on our side; it has been logged.")
-
-
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DBAPIError, _database_error)
-    app.add_exception_handler(PoolTimeout, _database_error)
-    app.add_exception_handler(ConnectionError, _database_error)
-    app.add_exception_handler(Exception, _unhandled)
+    for kind in (AppError, DBAPIError, PoolTimeout, ConnectionError, Exception):
+        app.add_exception_handler(kind, _failure)

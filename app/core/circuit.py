@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from enum import StrEnum
-from typing import TypeVar
 
 import structlog
 
@@ -20,7 +20,6 @@ from app.core.errors import ServiceUnavailable
 from telemetry.metrics import circuit_breaker_open
 
 log = structlog.get_logger(__name__)
-T = TypeVar("T")
 
 
 class CircuitState(StrEnum):
@@ -114,29 +113,40 @@ class CircuitBreaker:
             self._opened_at = self._clock()
             circuit_breaker_open.labels(self.name).set(1)
 
-    async def call(
+    @asynccontextmanager
+    async def guard(
         self,
-        func: Callable[[], Awaitable[T]],
         *,
-        is_failure: Callable[[BaseException], bool] = lambda _: True,
-    ) -> T:
-        """Run `func` through the breaker; exceptions for which `is_failure` is False do not count.
+        verdict: Callable[[Exception], bool | None] = lambda _: True,
+        refused: Callable[[CircuitOpen], Exception] | None = None,
+    ) -> AsyncIterator[None]:
+        """Run the block as one call through the breaker: the one place a call's outcome is booked.
+
+        `verdict(err)` judges an exception from the block: True counts against the dependency, False means it
+        answered (the failure was ours), None gives no verdict. Cancellation and an abandoned stream give none
+        either, freeing a half-open trial slot. `refused` turns the open circuit into the caller's own error.
 
         Raises:
-            CircuitOpen: without calling `func`, while the circuit is open.
+            CircuitOpen: (or what `refused` makes of it) without running the block, while the circuit is open.
         """
-        self.before_call()
         try:
-            result = await func()
+            self.before_call()
+        except CircuitOpen as err:
+            if refused is None:
+                raise
+            raise refused(err) from err
+        try:
+            yield
         except Exception as err:
-            if is_failure(err):
+            judged = verdict(err)
+            if judged is None:
+                self.release_trial()
+            elif judged:
                 self.record_failure()
             else:
                 self.record_success()
             raise
         except BaseException:
-            # Cancelled mid-call: no verdict, but the trial slot must not stay taken forever.
             self.release_trial()
             raise
         self.record_success()
-        return result

@@ -6,13 +6,12 @@ import contextlib
 import socket
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 
 from app.agent.fake_gemini import FakeGeminiConfig, create_fake_gemini_app
-from app.agent.turn import MCP_BREAKER_KEY, MODEL_KEY
 from app.core.circuit import CircuitBreaker
+from app.runtime import Runtime
 from tests.chat.helpers import mcp_process, say, serve_in_thread
 from tests.conftest import make_settings, signup
 from tests.hardening.conftest import client_for
@@ -21,9 +20,9 @@ from tests.support import LiveServer, free_port
 THRESHOLD = 5
 
 
-def runtime_extras(server: LiveServer) -> dict[str, Any]:
-    extras: dict[str, Any] = server.server.config.app.state.runtime.extras
-    return extras
+def runtime_of(server: LiveServer) -> Runtime:
+    runtime: Runtime = server.server.config.app.state.runtime
+    return runtime
 
 
 def gauge(text: str, check: str) -> float:
@@ -46,7 +45,7 @@ async def test_a_failing_gemini_opens_its_circuit_turns_fail_fast_and_a_trial_cl
     with serve_in_thread(fake_app) as gemini_url:
         settings = settings.model_copy(update={"gemini_base_url": gemini_url})
         with LiveServer.start(settings) as server:
-            breaker: CircuitBreaker = runtime_extras(server)[MODEL_KEY].breaker
+            breaker: CircuitBreaker = runtime_of(server).chat_model.breaker  # type: ignore[union-attr]  # Gemini's
             async with client_for(server) as client:
                 auth = await signup(client)
                 for attempt in range(THRESHOLD):
@@ -117,7 +116,7 @@ async def test_an_unreachable_mcp_server_opens_its_circuit_and_chat_fails_fast_u
     mcp_url = f"http://127.0.0.1:{port}/mcp/"
     settings = make_settings(sqlite_url, mcp_server_url=mcp_url, rate_limit_enabled=False)
     with LiveServer.start(settings) as server:
-        breaker: CircuitBreaker = runtime_extras(server)[MCP_BREAKER_KEY]
+        breaker = runtime_of(server).mcp_breaker
         async with client_for(server) as client:
             auth = await signup(client)
             with dropping_listener(port) as connections:

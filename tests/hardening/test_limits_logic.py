@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -110,22 +111,20 @@ async def test_the_circuit_opens_after_repeated_failures_and_closes_after_a_good
     breaker = CircuitBreaker("model", failure_threshold=3, reset_seconds=10, clock=clock)
     calls = 0
 
-    async def failing() -> str:
+    async def call(fail: bool) -> str:
         nonlocal calls
-        calls += 1
-        raise ConnectionError("down")
-
-    async def working() -> str:
-        nonlocal calls
-        calls += 1
-        return "ok"
+        async with breaker.guard():
+            calls += 1
+            if fail:
+                raise ConnectionError("down")
+            return "ok"
 
     for _ in range(3):
         with pytest.raises(ConnectionError):
-            await breaker.call(failing)
+            await call(fail=True)
     assert breaker.state is CircuitState.open
     with pytest.raises(CircuitOpen) as refused:
-        await breaker.call(working)
+        await call(fail=False)
     assert calls == 3, "an open circuit does not call the dependency"
     assert refused.value.status_code == 503
     assert refused.value.headers["Retry-After"] == "10"
@@ -133,20 +132,49 @@ async def test_the_circuit_opens_after_repeated_failures_and_closes_after_a_good
     clock.now += 10
     assert breaker.state is CircuitState.half_open
     with pytest.raises(ConnectionError):
-        await breaker.call(failing)
+        await call(fail=True)
     assert breaker.state is CircuitState.open, "a failed trial opens the circuit again at once"
 
     clock.now += 10
-    assert await breaker.call(working) == "ok"
+    assert await call(fail=False) == "ok"
     assert breaker.state is CircuitState.closed
 
 
 async def test_errors_that_are_not_the_dependencys_fault_do_not_trip_the_circuit() -> None:
     breaker = CircuitBreaker("model", failure_threshold=1, reset_seconds=10, clock=Clock())
-
-    async def bad_request() -> None:
-        raise ValueError("the prompt is too long")
-
     with pytest.raises(ValueError, match="too long"):
-        await breaker.call(bad_request, is_failure=lambda err: not isinstance(err, ValueError))
+        async with breaker.guard(verdict=lambda err: not isinstance(err, ValueError)):
+            raise ValueError("the prompt is too long")
     assert breaker.state is CircuitState.closed
+
+
+async def test_a_trial_without_a_verdict_frees_the_half_open_slot_for_the_next_caller() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker("model", failure_threshold=1, reset_seconds=10, clock=clock)
+    with pytest.raises(ConnectionError):
+        async with breaker.guard():
+            raise ConnectionError("down")
+    clock.now += 10
+    # Our own bug mid-call (no verdict), then a cancelled call: neither judges the dependency nor keeps the slot.
+    with pytest.raises(KeyError):
+        async with breaker.guard(verdict=lambda _: None):
+            raise KeyError("ours")
+    with pytest.raises(asyncio.CancelledError):
+        async with breaker.guard():
+            raise asyncio.CancelledError
+    assert breaker.state is CircuitState.half_open
+    async with breaker.guard():
+        pass
+    assert breaker.state is CircuitState.closed
+
+
+async def test_an_open_circuit_is_refused_in_the_callers_own_words() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker("mcp", failure_threshold=1, reset_seconds=7, clock=clock)
+    with pytest.raises(ConnectionError):
+        async with breaker.guard():
+            raise ConnectionError("down")
+    with pytest.raises(LookupError, match="tools away for 7 s") as refused:
+        async with breaker.guard(refused=lambda err: LookupError(f"tools away for {err.retry_after} s")):
+            pytest.fail("an open circuit runs nothing")
+    assert isinstance(refused.value.__cause__, CircuitOpen)

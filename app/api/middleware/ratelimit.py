@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.middleware.responses import send_error
 from app.core.config import Settings
 from app.core.errors import Unauthorized
-from app.core.ratelimit import Decision, Quota, RateLimiter, build_rate_limiter
+from app.core.ratelimit import Decision, Quota, RateLimiter
 from app.core.security import decode_access_token
 from app.mcp.internal import is_agent_request
 from telemetry import metrics
@@ -22,7 +22,6 @@ from telemetry import metrics
 LOGIN_PATH = "/api/v1/auth/login"
 CHAT_PATHS = frozenset({"/api/v1/chat", "/api/v1/chat/stream"})
 ACCESS_COOKIE = "access_token"
-_LIMITER_KEY = "rate_limiter"
 
 
 def is_limited(path: str) -> bool:
@@ -120,12 +119,7 @@ class RateLimitMiddleware:
 
 
 def _limiter(scope: Scope) -> RateLimiter:
-    runtime = scope["app"].state.runtime
-    limiter: RateLimiter | None = runtime.extras.get(_LIMITER_KEY)
-    if limiter is None:
-        # Built on first use because the Redis client only exists once the lifespan has started.
-        limiter = build_rate_limiter(runtime.redis)
-        runtime.extras[_LIMITER_KEY] = limiter
+    limiter: RateLimiter = scope["app"].state.runtime.rate_limiter
     return limiter
 
 

@@ -10,7 +10,6 @@ from app.api.deps import (
     RuntimeDep,
     SessionDep,
     SettingsDep,
-    active_session_cache,
 )
 from app.core.config import Settings
 from app.core.errors import Unauthorized
@@ -75,7 +74,7 @@ async def refresh(
         family = await auth_service.family_of(session=session, refresh_token=raw)
         if family is not None and not await auth_service.is_session_active(session=session, family_id=family):
             await runtime.revocations.revoke(family, runtime.settings.access_token_expire_minutes * 60)
-            active_session_cache(runtime).forget(family)
+            runtime.active_sessions.forget(family)
         raise
     _set_cookies(response, runtime.settings, tokens)
     return _pair(tokens)
@@ -86,7 +85,7 @@ async def logout(principal: CurrentUser, session: SessionDep, runtime: RuntimeDe
     """End this session: its refresh tokens and its access tokens stop working."""
     await auth_service.revoke_family(session=session, family_id=principal.session_id)
     await runtime.revocations.revoke(principal.session_id, runtime.settings.access_token_expire_minutes * 60)
-    active_session_cache(runtime).forget(principal.session_id)
+    runtime.active_sessions.forget(principal.session_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(ACCESS_COOKIE, path="/")
     response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)

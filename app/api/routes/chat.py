@@ -14,9 +14,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from app.agent.loop import AgentEvent
 from app.agent.turn import TurnInput, begin_turn, run_turn
 from app.api.deps import CurrentUser, RuntimeDep
-from app.api.errors import error_response
+from app.api.errors import Failure, failure_of, failure_response
 from app.core.config import Settings
-from app.core.errors import AppError
 from app.schemas.chat import ChatRequest, ChatResponse
 from app.schemas.common import ERROR_RESPONSES
 
@@ -24,7 +23,7 @@ log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/chat", tags=["chat"], responses=ERROR_RESPONSES)
 _running: set[asyncio.Task[None]] = set()  # streamed turns finish (and store their reply) even if the client leaves
 
-Event = tuple[str, dict[str, Any]] | None
+Event = tuple[str, "dict[str, Any] | Failure"] | None
 
 
 def mcp_url(settings: Settings, request: Request) -> str:
@@ -77,7 +76,6 @@ async def chat_stream(
     turn = _turn(data, principal, runtime, request)
     conversation_id, history = await begin_turn(runtime, turn)
     queue: asyncio.Queue[Event] = asyncio.Queue()
-    failure_headers: dict[str, str] = {}
 
     async def emit(event: AgentEvent) -> None:
         await queue.put((event.kind, event.data))
@@ -90,13 +88,8 @@ async def chat_stream(
         try:
             response = await run_turn(runtime, turn, conversation_id, history, emit=emit)
             await queue.put(("done", response.model_dump(mode="json")))
-        except AppError as err:
-            failure_headers.update(err.headers)
-            await queue.put(("error", {"code": err.code, "message": err.message, "status": err.status_code}))
         except Exception as err:
-            log.exception("chat_stream_failed", exc_info=err)
-            message = "Something went wrong on our side; it has been logged."
-            await queue.put(("error", {"code": "internal_error", "message": message, "status": 500}))
+            await queue.put(("error", failure_of(err)))
         finally:
             await queue.put(None)
 
@@ -104,20 +97,18 @@ async def chat_stream(
     _running.add(task)
     task.add_done_callback(_running.discard)
     first = await queue.get()
-    if first is not None and first[0] == "error":
+    if first is not None and isinstance(first[1], Failure):
         # Nothing was streamed yet, so the failure can still be a proper status code.
-        error = first[1]
-        if error["status"] == 503:
-            failure_headers.setdefault("Retry-After", "5")
-        return error_response(
-            request, error["status"], error["code"], error["message"], headers=failure_headers or None
-        )
+        return failure_response(request, first[1])
 
     async def events() -> AsyncIterator[str]:
         yield _sse("conversation", {"conversation_id": str(conversation_id)})
         item = first
         while item is not None:
-            yield _sse(*item)
+            kind, data = item
+            if isinstance(data, Failure):
+                data = {"code": data.code, "message": data.message, "status": data.status_code}
+            yield _sse(kind, data)
             item = await queue.get()
 
     return StreamingResponse(

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from app.runtime import Runtime
+from app.api.deps import RuntimeDep
+from app.runtime import ReadinessCheck, Runtime
 
 router = APIRouter(tags=["health"])
-ReadinessCheck = Callable[[Runtime], Awaitable[None]]
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
@@ -31,7 +30,7 @@ def readiness_checks(runtime: Runtime) -> dict[str, ReadinessCheck]:
     checks: dict[str, ReadinessCheck] = {"database": check_database}
     if runtime.redis is not None:
         checks["redis"] = check_redis
-    checks.update(runtime.extras.get("readiness_checks", {}))
+    checks.update(runtime.readiness_checks)
     return checks
 
 
@@ -59,9 +58,8 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/health/ready", responses={503: {"description": "A dependency is not ready"}})
-async def ready(request: Request) -> JSONResponse:
+async def ready(runtime: RuntimeDep) -> JSONResponse:
     """Readiness: the database (and Redis, and the MCP server, when used) answer."""
-    runtime: Runtime = request.app.state.runtime
     results = dict(
         await asyncio.gather(*(_run(name, check, runtime) for name, check in readiness_checks(runtime).items()))
     )

@@ -1,110 +1,21 @@
-"""SLO state of this process: GET /api/v1/slo and the SLO gauges on /metrics.
-
-The evaluation reads the process's own prometheus_client registry, keeping a bounded history of the sums the
-spec selects, so burn rates over short windows are exact and longer windows cover the process's lifetime.
-"""
+"""GET /api/v1/slo: this process's SLOs, and their gauges on /metrics."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from prometheus_client import REGISTRY, CollectorRegistry
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from fastapi import APIRouter, FastAPI
 
-from slo.engine import Report, evaluate, plan
-from slo.load import load_spec
-from slo.model import Spec
-from slo.sources.registry import History, registry_series
-from telemetry import conventions as c
+from app.api.deps import SLOMonitorDep
+from app.core.slo_monitor import get_monitor
 
 router = APIRouter(tags=["slo"])
-_local = threading.local()
-
-
-class SLOMonitor:
-    """Evaluates the spec against this process's registry on demand."""
-
-    def __init__(
-        self,
-        spec: Spec,
-        registry: CollectorRegistry = REGISTRY,
-        *,
-        clock: Callable[[], float] = time.time,
-        resolution: float = 60.0,
-    ) -> None:
-        self.spec = spec
-        self.registry = registry
-        self.history = History(self._series, resolution=resolution, clock=clock)
-        self.clock = clock
-
-    def _series(self, at: float) -> list[Any]:
-        _local.collecting = True  # our own gauges are read from this registry too: skip them while sampling
-        try:
-            return registry_series(self.registry, at)
-        finally:
-            _local.collecting = False
-
-    def report(self, now: float | None = None) -> Report:
-        """Evaluate every SLO now."""
-        now = self.clock() if now is None else now
-        return evaluate(self.spec, self.history.observe(plan(self.spec, now), now), now)
-
-
-class SLOStateCollector(Collector):
-    """Error budget remaining, SLI and burn rate per window for each SLO, evaluated at scrape time."""
-
-    def __init__(self, monitor: SLOMonitor) -> None:
-        self.monitor = monitor
-
-    def describe(self) -> Iterable[Metric]:
-        return []  # evaluated only when scraped, never at registration
-
-    def collect(self) -> Iterable[Metric]:
-        if getattr(_local, "collecting", False):
-            return []
-        report = self.monitor.report()
-        budget = GaugeMetricFamily(
-            c.SLO_ERROR_BUDGET_REMAINING, "Share of the SLO period's error budget left.", labels=[c.LABEL_SLO]
-        )
-        sli = GaugeMetricFamily(c.SLO_SLI, "Share of good events over the SLO period.", labels=[c.LABEL_SLO])
-        burn = GaugeMetricFamily(
-            c.SLO_BURN_RATE, "Error budget burn rate per window.", labels=[c.LABEL_SLO, c.LABEL_WINDOW]
-        )
-        for result in report.slos:
-            if result.error_budget_remaining is not None:
-                budget.add_metric([result.slo], result.error_budget_remaining)
-            if result.sli is not None:
-                sli.add_metric([result.slo], result.sli)
-            for w in result.windows:
-                if w.burn_rate is not None:
-                    burn.add_metric([result.slo, w.window], w.burn_rate)
-        return [budget, sli, burn]
-
-
-_monitor_lock = threading.Lock()
-_monitor: SLOMonitor | None = None
-
-
-def get_monitor(spec_path: Path | None = None) -> SLOMonitor:
-    """The process's monitor, created (and its collector registered) on first use."""
-    global _monitor
-    with _monitor_lock:
-        if _monitor is None:
-            _monitor = SLOMonitor(load_spec(spec_path))
-            REGISTRY.register(SLOStateCollector(_monitor))
-        return _monitor
 
 
 @router.get("/slo")
-def slo_state(request: Request) -> dict[str, Any]:
+def slo_state(monitor: SLOMonitorDep) -> dict[str, Any]:
     """Every SLO of this process: SLI, error budget left, burn rates, alert tiers, recovery objectives."""
-    monitor: SLOMonitor = request.app.state.slo_monitor
     data = monitor.report().to_dict()
     data["source"] = {
         "kind": "process",

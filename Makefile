@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test lint typecheck pytest install install-dev lock lock-upgrade frontend test-frontend system-tools clean \
-	bench-telemetry bench-telemetry-instructions bench-telemetry-calls bench-assistant
+	bench-telemetry bench-telemetry-instructions bench-telemetry-calls bench-assistant bench-chat
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,11 @@ bench-telemetry-calls: install-dev
 ## bench-assistant: the offline model's CPU per turn (median, p99, max) over the phrasing table's messages
 bench-assistant: install-dev
 	$(PY) -m bench.assistant
+
+## bench-chat: chat turns/s (MCP in memory, and over loopback HTTP) beside REST creates/s on the same server, with
+## server CPU per request (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)
+bench-chat: install-dev
+	$(PY) -m bench.chat_bench
 
 ## system-tools: Debian packages the tests and the benchmarks use (promtool, amtool, chromium, wrk, valgrind); needs root
 system-tools:

@@ -22,6 +22,8 @@ from app.db.session import create_engine, create_read_sessionmaker, create_sessi
 from app.services.auth import ActiveSessionCache, VerifiedTokens
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
     from app.agent.types import ChatModel
 
 MCP_CIRCUIT_NAME = "mcp"
@@ -48,6 +50,8 @@ class Runtime:
     """Checks beyond the database and Redis that `/health/ready` runs (a separate MCP server, say)."""
     chat_model: ChatModel | None = None
     """Set while the chat components run (`app.agent.wiring`)."""
+    mcp_server: MCPServer | None = None
+    """The MCP server mounted in this process, which chat turns reach in memory; None when it runs apart."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

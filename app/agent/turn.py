@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass
 
 import structlog
@@ -22,6 +22,7 @@ from app.core.errors import ToolsUnavailable
 from app.db.models import utcnow
 from app.mcp.client import TOOLS_UNAVAILABLE, McpTools, connect_tools
 from app.mcp.internal import agent_headers
+from app.mcp.local import connect_local_tools
 from app.runtime import Runtime
 from app.schemas.chat import ChatResponse, MessagePublic, ToolCall
 from app.services import conversations
@@ -38,7 +39,8 @@ class TurnInput:
     token: str
     message: str
     conversation_id: uuid.UUID | None
-    mcp_url: str
+    mcp_url: str | None
+    """None: the MCP server in this process, in memory."""
 
 
 def chat_model(runtime: Runtime) -> ChatModel:
@@ -52,19 +54,28 @@ def _tools_refused(err: CircuitOpen) -> ToolsUnavailable:
     return ToolsUnavailable(TOOLS_UNAVAILABLE, headers={"Retry-After": str(err.retry_after)})
 
 
+def _connection(runtime: Runtime, turn: TurnInput) -> AbstractAsyncContextManager[McpTools]:
+    timeout = runtime.settings.gemini_timeout_seconds
+    if turn.mcp_url is None:
+        if runtime.mcp_server is None:
+            raise RuntimeError("no MCP server runs in this process")
+        return connect_local_tools(runtime.mcp_server, user_id=turn.user_id, token=turn.token, timeout_seconds=timeout)
+    return connect_tools(
+        turn.mcp_url,
+        turn.token,
+        partition=str(turn.user_id),
+        timeout_seconds=timeout,
+        headers=agent_headers(runtime.settings, turn.token),
+    )
+
+
 @asynccontextmanager
 async def _guarded_tools(runtime: Runtime, turn: TurnInput) -> AsyncIterator[McpTools]:
     """The turn's MCP connection behind the breaker: only an unreachable MCP server counts as a failure (anything
     else, the model failing mid-turn say, says nothing against the MCP server, which answered)."""
     async with (
         runtime.mcp_breaker.guard(verdict=lambda err: isinstance(err, ToolsUnavailable), refused=_tools_refused),
-        connect_tools(
-            turn.mcp_url,
-            turn.token,
-            partition=str(turn.user_id),
-            timeout_seconds=runtime.settings.gemini_timeout_seconds,
-            headers=agent_headers(runtime.settings, turn.token),
-        ) as tools,
+        _connection(runtime, turn) as tools,
     ):
         yield tools
 

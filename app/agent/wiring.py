@@ -52,6 +52,7 @@ class ChatComponents:
         self.holder.runtime = runtime
         model = build_model(runtime.settings)
         runtime.chat_model = model
+        runtime.mcp_server = self.mcp_server
         if runtime.settings.mcp_server_url:
             runtime.readiness_checks["mcp"] = check_mcp
         async with AsyncExitStack() as stack:

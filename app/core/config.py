@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     chat_history_messages: int = Field(default=20, ge=0)
 
     mcp_server_url: str | None = None
+    # How chat turns reach an MCP server mounted in this process: "memory" (the SDK's in-memory transport) or
+    # "http" (a loopback request through the whole stack, as an external client's; kept to compare and fall back).
+    mcp_local_transport: Literal["memory", "http"] = "memory"
     redis_url: str | None = None
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None

@@ -39,13 +39,12 @@ class AccessTokenVerifier:
                 await require_active_session(session=session, user_id=claims.user_id, session_id=claims.session_id)
         except Unauthorized:
             return None
-        return AccessToken(
-            token=token,
-            client_id=MCP_CLIENT_ID,
-            scopes=[],
-            expires_at=int(claims.expires_at.timestamp()),
-            subject=str(claims.user_id),
-        )
+        return principal_token(user_id=claims.user_id, token=token, expires_at=int(claims.expires_at.timestamp()))
+
+
+def principal_token(*, user_id: uuid.UUID, token: str, expires_at: int | None = None) -> AccessToken:
+    """The MCP principal for the user whose access token `token` has been verified."""
+    return AccessToken(token=token, client_id=MCP_CLIENT_ID, scopes=[], expires_at=expires_at, subject=str(user_id))
 
 
 def current_user_id() -> uuid.UUID:

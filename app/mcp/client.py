@@ -29,7 +29,7 @@ TOOLS_UNAVAILABLE = "Your task list is unreachable right now; your message was s
 # the server's cache hint allows. Entries are partitioned by the verified user; only results the server marks
 # "public" (the tool list, the same for everyone) are served across users.
 DISCOVERY_TTL_SECONDS = 60.0
-_responses = InMemoryResponseCacheStore(max_entries=4096)
+responses_cache = InMemoryResponseCacheStore(max_entries=4096)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +140,9 @@ def _single(error: BaseException) -> BaseException:
     return error
 
 
-def _client(transport: Any, url: str, partition: str, timeout_seconds: float) -> Client:
-    cache = CacheConfig(store=_responses, partition=partition, target_id=url, share_public=True)
+def client_for(transport: Any, url: str, partition: str, timeout_seconds: float) -> Client:
+    """A client of `transport` (`url` names its server), reusing the server's discovery while it is fresh."""
+    cache = CacheConfig(store=responses_cache, partition=partition, target_id=url, share_public=True)
     known = _discoveries.get(url)
     if known is None or known.expires_at <= time.monotonic():
         return Client(transport, read_timeout_seconds=timeout_seconds, cache=cache)
@@ -150,7 +151,7 @@ def _client(transport: Any, url: str, partition: str, timeout_seconds: float) ->
     )
 
 
-def _remember_discovery(url: str, client: Client) -> None:
+def remember_discovery(url: str, client: Client) -> None:
     result = client.session.discover_result
     version = client.session.protocol_version
     known = _discoveries.get(url)
@@ -178,25 +179,35 @@ async def connect_tools(
         Unauthorized: the server no longer accepts `token`.
     """
     refusals = _HttpRefusals()
-    try:
-        async with AsyncExitStack() as stack:
-            http = await stack.enter_async_context(
-                httpx2.AsyncClient(
-                    headers={**(headers or {}), "Authorization": f"Bearer {token}"},
-                    timeout=httpx2.Timeout(timeout_seconds),
-                    event_hooks={"response": [refusals.observe]},
-                )
+    async with unwrapped(), AsyncExitStack() as stack:
+        http = await stack.enter_async_context(
+            httpx2.AsyncClient(
+                headers={**(headers or {}), "Authorization": f"Bearer {token}"},
+                timeout=httpx2.Timeout(timeout_seconds),
+                event_hooks={"response": [refusals.observe]},
             )
-            transport = streamable_http_client(url, http_client=http)
-            try:
-                client = await stack.enter_async_context(_client(transport, url, partition, timeout_seconds))
-            except MCPError as err:
-                refusals.raise_if_refused(err)
-                raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
-            except httpx2.HTTPError as err:
-                raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
-            _remember_discovery(url, client)
-            yield McpTools(client, refusals)
+        )
+        transport = streamable_http_client(url, http_client=http)
+        try:
+            client = await stack.enter_async_context(client_for(transport, url, partition, timeout_seconds))
+        except MCPError as err:
+            refusals.raise_if_refused(err)
+            raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
+        except httpx2.HTTPError as err:
+            raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
+        remember_discovery(url, client)
+        yield McpTools(client, refusals)
+
+
+@asynccontextmanager
+async def unwrapped() -> AsyncIterator[None]:
+    """Errors from inside an MCP client's block as themselves, not in the client's task groups' wrapping.
+
+    Raises:
+        ToolsUnavailable: the connection failed underneath (an MCP or HTTP error).
+    """
+    try:
+        yield
     except BaseExceptionGroup as group:
         error = _single(group)
         if error is group:

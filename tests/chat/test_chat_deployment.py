@@ -54,3 +54,28 @@ async def test_a_restart_in_the_middle_of_a_conversation_loses_nothing(database_
                 "add a task",
                 "buy sunscreen",
             ]
+
+
+async def test_a_mounted_mcp_server_is_reached_in_memory_unless_loopback_http_is_asked_for(database_url: str) -> None:
+    def mcp_requests(metrics: str) -> float:
+        # HTTP requests the server counted on its /mcp/ mount: the loopback path's, never the in-memory one's.
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("http_server_request_duration_seconds_count{") and 'http_route="/mcp' in line
+        )
+
+    for transport, over_http in (("memory", False), ("http", True)):
+        settings = make_settings(database_url, mcp_local_transport=transport)
+        with LiveServer.start(settings) as live:
+            async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
+                headers = await signup(client)
+                # The metrics registry is the test process's: only what this turn adds counts.
+                before = mcp_requests((await client.get("/metrics")).text)
+                reply = await say(client, headers, f"Add a task to water the plants by {transport}")
+                assert reply["tool_calls"][0]["result"]["status"] == "created"
+                assert [t["title"] for t in (await tasks_of(client, headers)).values()] == [
+                    f"Water the plants by {transport}"
+                ]
+                after = mcp_requests((await client.get("/metrics")).text)
+        assert (after > before) is over_http, transport

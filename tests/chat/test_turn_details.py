@@ -43,10 +43,11 @@ def agent_span(spans: list[ReadableSpan], conversation_id: str) -> ReadableSpan 
 
 
 def mcp_methods(spans: list[ReadableSpan]) -> list[str]:
+    # What the MCP server handled (its server spans): in memory there is no client span, over HTTP both.
     return [
         str(s.attributes["mcp.method.name"])
         for s in spans
-        if s.kind == SpanKind.CLIENT and s.attributes and "mcp.method.name" in s.attributes
+        if s.kind == SpanKind.SERVER and s.attributes and "mcp.method.name" in s.attributes
     ]
 
 

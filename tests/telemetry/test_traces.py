@@ -75,8 +75,11 @@ async def chat_turn(client: httpx.AsyncClient, headers: dict[str, str], trace_id
     return body
 
 
-def assert_agent_tree(spans: list[ReadableSpan], conversation_id: str, trace_id: str) -> dict[str, Any]:
-    """The API-side tree of one turn; returns the spans the MCP side hangs from."""
+def assert_agent_tree(
+    spans: list[ReadableSpan], conversation_id: str, trace_id: str, *, over_http: bool = False
+) -> dict[str, Any]:
+    """The API-side tree of one turn; returns the span the MCP side hangs from: the MCP client span when the
+    turn reached its MCP server over HTTP, else (in memory, no transport to trace) the execute_tool span."""
     assert {_hex(s.context.trace_id, 32) for s in spans} == {trace_id}
     parents = {span_id(s): parent_id(s) for s in spans}
 
@@ -106,18 +109,18 @@ def assert_agent_tree(spans: list[ReadableSpan], conversation_id: str, trace_id:
     assert tool.attributes[c.ATTR_TOOL_NAME] == "add_task"
     assert tool.attributes[c.ATTR_TOOL_CALL_ID]
 
-    mcp_client = one(
-        spans,
-        "MCP client span",
-        lambda s: s.kind == SpanKind.CLIENT and s.attributes.get("mcp.method.name") == "tools/call",
-    )
-    assert is_descendant(parent_id(mcp_client), span_id(tool), parents)
+    mcp_clients = [
+        s for s in spans if s.kind == SpanKind.CLIENT and s.attributes.get("mcp.method.name") == "tools/call"
+    ]
+    assert len(mcp_clients) == (1 if over_http else 0), [s.name for s in mcp_clients]
+    for mcp_client in mcp_clients:
+        assert is_descendant(parent_id(mcp_client), span_id(tool), parents)
 
     # Message contents stay out of spans unless content capture is switched on.
     for span in spans:
         for value in span.attributes.values():
             assert "passport" not in str(value).lower(), f"{span.name} records message content"
-    return {"parents": parents, "mcp_client": mcp_client}
+    return {"parents": parents, "mcp_parent": mcp_clients[0] if mcp_clients else tool}
 
 
 async def test_a_chat_turn_with_a_tool_call_is_one_trace_from_http_to_sql(
@@ -140,7 +143,9 @@ async def test_a_chat_turn_with_a_tool_call_is_one_trace_from_http_to_sql(
         lambda s: s.kind == SpanKind.SERVER and s.attributes.get("mcp.method.name") == "tools/call",
     )
     assert mcp_server.name == "tools/call add_task"
-    assert is_descendant(parent_id(mcp_server), span_id(tree["mcp_client"]), parents)
+    assert is_descendant(parent_id(mcp_server), span_id(tree["mcp_parent"]), parents)
+    # In memory: no loopback HTTP request, so no second server span for /mcp/ in the turn.
+    assert [s.name for s in turn if s.kind == SpanKind.SERVER and "http.route" in s.attributes] == ["POST /api/v1/chat"]
     inserts = [s for s in turn if "INSERT INTO tasks" in str(s.attributes.get("db.statement", ""))]
     assert len(inserts) == 1
     assert is_descendant(parent_id(inserts[0]), span_id(mcp_server), parents)
@@ -174,7 +179,7 @@ async def test_a_chat_turn_reaches_a_separate_mcp_server_process_in_the_same_tra
                 )
 
             local = [s for s in wait_for_spans(spans, complete) if _hex(s.context.trace_id, 32) == trace_id]
-    tree = assert_agent_tree(local, body["conversation_id"], trace_id)
+    tree = assert_agent_tree(local, body["conversation_id"], trace_id, over_http=True)
 
     def mcp_sql_arrived(found: list[ReceivedSpan]) -> bool:
         return any(
@@ -191,11 +196,11 @@ async def test_a_chat_turn_reaches_a_separate_mcp_server_process_in_the_same_tra
     )
     assert mcp_server.name == "tools/call add_task"
     assert mcp_server.attributes["gen_ai.tool.name"] == "add_task"
-    assert is_descendant(mcp_server.parent_span_id, span_id(tree["mcp_client"]), parents)
+    assert is_descendant(mcp_server.parent_span_id, span_id(tree["mcp_parent"]), parents)
     # Every span from the MCP process hangs from a span of the API process or of itself: one tree.
     assert all(s.parent_span_id in parents for s in remote)
     http_servers = [s for s in remote if s.kind == 2 and "http.route" in s.attributes]
-    assert any(is_descendant(s.parent_span_id, span_id(tree["mcp_client"]), parents) for s in http_servers), (
+    assert any(is_descendant(s.parent_span_id, span_id(tree["mcp_parent"]), parents) for s in http_servers), (
         "the MCP process opens an HTTP server span for the tool call too"
     )
     insert = one(remote, "SQL insert", lambda s: "INSERT INTO tasks" in str(s.attributes.get("db.statement", "")))

@@ -26,10 +26,12 @@ _running: set[asyncio.Task[None]] = set()  # streamed turns finish (and store th
 Event = tuple[str, "dict[str, Any] | Failure"] | None
 
 
-def mcp_url(settings: Settings, request: Request) -> str:
-    """MCP_SERVER_URL, or this very server's /mcp/ over loopback when the MCP server is mounted here."""
+def mcp_url(settings: Settings, request: Request) -> str | None:
+    """MCP_SERVER_URL; None for the MCP server mounted here, reached in memory (or its loopback URL if so set)."""
     if settings.mcp_server_url:
         return settings.mcp_server_url
+    if settings.mcp_local_transport == "memory":
+        return None
     server = request.scope.get("server")
     port = server[1] if server and server[1] else (request.url.port or 80)
     return f"http://127.0.0.1:{port}/mcp/"

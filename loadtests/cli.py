@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from loadtests.errors import ProfileError
 from loadtests.evaluate import EXIT_NOT_RUN, ScenarioVerdict, evaluate
 from loadtests.profiles import MIXES, PROFILES, LatencyModel, adjusted
 from loadtests.report import GateReport, table, write_reports
@@ -93,8 +94,8 @@ def gate(
             app_workers=workers,
             only=scenario,
         )
-    except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="--scenario") from err
+    except ProfileError as err:
+        raise typer.BadParameter(str(err), param_hint="--mix" if mix is not None else "--scenario") from err
 
     output.mkdir(parents=True, exist_ok=True)
     options = StackOptions(

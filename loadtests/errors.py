@@ -9,3 +9,7 @@ class LoadTestError(Exception):
 
 class ProfileError(LoadTestError):
     """The command line asks a profile for something it cannot run; the message says what to ask instead."""
+
+
+class StartError(LoadTestError):
+    """A service the gate needs did not start; the message says which and where its log is."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 from pathlib import Path
 
 import typer
@@ -24,12 +25,35 @@ def alembic_config() -> object:
     return config
 
 
+def unreachable_database(err: BaseException) -> str | None:
+    """Why the database could not be reached, when `err` says it was not (not when a statement failed)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(err, DBAPIError) and err.statement is None:  # raised while connecting: nothing ran yet
+        return str(err.orig).splitlines()[0] if str(err.orig) else type(err.orig).__name__
+    if isinstance(err, ConnectionError | TimeoutError | socket.gaierror):  # asyncpg lets socket errors through
+        return str(err) or type(err).__name__
+    return None
+
+
 @cli.command()
 def migrate(revision: str = typer.Argument("head", help="Revision to upgrade to")) -> None:
     """Apply database migrations (to DATABASE_URL)."""
     from alembic import command
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
 
-    command.upgrade(alembic_config(), revision)  # type: ignore[arg-type]  # Config built above
+    from app.core.config import get_settings
+
+    try:
+        command.upgrade(alembic_config(), revision)  # type: ignore[arg-type]  # Config built above
+    except (DBAPIError, OSError) as err:
+        reason = unreachable_database(err)
+        if reason is None:
+            raise
+        shown = make_url(get_settings().database_url).render_as_string(hide_password=True)
+        typer.echo(f"todochat: cannot connect to the database at {shown}: {reason}", err=True)
+        raise typer.Exit(1) from None
 
 
 @cli.command()

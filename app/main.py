@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.staticfiles import StaticFiles
 
 import telemetry
 from app.agent.wiring import ChatComponents
 from app.api.errors import install_error_handlers
+from app.api.frontend import FrontendMount
 from app.api.middleware import install_middleware
 from app.api.routes import auth, chat, conversations, events, health, slo, tasks
 from app.core.collector import settle_after_startup
@@ -75,5 +75,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     frontend = Path(settings.frontend_dir) if settings.frontend_dir else DEFAULT_FRONTEND_DIR
     if frontend.is_dir():
-        app.mount("/", StaticFiles(directory=frontend, html=True), name="frontend")
+        app.router.routes.append(FrontendMount(frontend, app.router.routes))
     return app

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import typer
 
+from loadtests.errors import ProfileError, StartError
 from loadtests.evaluate import EXIT_NOT_RUN, ScenarioVerdict, evaluate
 from loadtests.profiles import MIXES, PROFILES, LatencyModel, adjusted
 from loadtests.report import GateReport, table, write_reports
 from loadtests.runner import run_scenario
-from loadtests.services import StackOptions, StartError, running_stack, seed_accounts
+from loadtests.services import StackOptions, running_stack, seed_accounts
 
 loadtest_cli = typer.Typer(help="Load tests and the CI performance gate (thresholds from the SLO spec).")
 INSTALL_LOCUST = "Locust is not installed: `make install-dev`, or `pip install 'todochat[loadtest]'`"
@@ -93,8 +94,8 @@ def gate(
             app_workers=workers,
             only=scenario,
         )
-    except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="--scenario") from err
+    except ProfileError as err:
+        raise typer.BadParameter(str(err), param_hint="--mix" if mix is not None else "--scenario") from err
 
     output.mkdir(parents=True, exist_ok=True)
     options = StackOptions(

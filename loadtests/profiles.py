@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from loadtests.errors import ProfileError
+
 
 @dataclass(frozen=True, slots=True)
 class LatencyModel:
@@ -165,13 +167,24 @@ def adjusted(
     app_workers: int | None = None,
     only: str | None = None,
 ) -> Profile:
-    """The profile with command-line overrides applied (to every scenario, or only to the one named)."""
+    """The profile with command-line overrides applied (to every scenario, or only to the one named).
+
+    Raises:
+        ProfileError: no scenario is named `only`, or `mix` is asked of a profile with a scenario per mix.
+    """
+    names = ", ".join(s.name for s in profile.scenarios)
+    if mix is not None and len(profile.scenarios) > 1:
+        # Each scenario's name, latency and throughput floor belong to its own mix: another mix would run under them.
+        raise ProfileError(
+            f"profile {profile.name!r} runs one scenario per mix ({names}); --mix replaces the mix of a profile "
+            "with a single scenario: choose one of these with --scenario instead"
+        )
     scenarios = []
     for scenario in profile.scenarios:
         if only is not None and scenario.name != only:
             continue
         if mix is not None:
-            scenario = replace(scenario, mix=MIXES[mix], name=mix if len(profile.scenarios) == 1 else scenario.name)
+            scenario = replace(scenario, mix=MIXES[mix], name=mix)
         if users is not None or seconds is not None:
             scenario = replace(scenario, phases=_rescaled(scenario.phases, users, seconds))
         if latency is not None:
@@ -180,8 +193,7 @@ def adjusted(
             scenario = replace(scenario, processes=processes)
         scenarios.append(scenario)
     if not scenarios:
-        names = ", ".join(s.name for s in profile.scenarios)
-        raise ValueError(f"profile {profile.name!r} has no scenario {only!r} (it has: {names})")
+        raise ProfileError(f"profile {profile.name!r} has no scenario {only!r} (it has: {names})")
     workers = app_workers if app_workers is not None else profile.app_workers
     return replace(profile, scenarios=tuple(scenarios), app_workers=workers)
 

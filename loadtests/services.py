@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadtests.errors import StartError
 from loadtests.profiles import LatencyModel
 from loadtests.runconfig import Account
 
@@ -39,10 +40,6 @@ RAISED_LIMITS = {
 }
 
 PRIORITIES = ("low", "medium", "high", "urgent")
-
-
-class StartError(RuntimeError):
-    """A service the gate needs did not start; the message says which and where its log is."""
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -187,9 +188,10 @@ class TaskCreate(_Planning):
 class TaskUpdate(_Planning):
     """Fields to change; the ones left out stay as they are, and an explicit null clears an optional one."""
 
-    title: Title | None = None
+    # None stands for "left out"; the schema offers no null because an explicit null is refused below.
+    title: Annotated[Title | None, WithJsonSchema({"type": "string"})] = None
     description: Description | None = None
-    completed: bool | None = None
+    completed: Annotated[bool | None, WithJsonSchema({"type": "boolean"})] = None
 
     @field_validator("title", "completed")
     @classmethod

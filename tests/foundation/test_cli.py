@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support import free_port
 
 TODOCHAT = Path(sys.executable).with_name("todochat")
@@ -60,3 +62,47 @@ def test_serve_refuses_to_start_in_production_with_the_default_secret_key(tmp_pa
     assert process.returncode != 0
     assert "SECRET_KEY must be set to a random value of at least 32 characters" in stderr
     assert not (tmp_path / "prod.db").exists(), "nothing may be touched before the settings are accepted"
+
+
+def _missing_database() -> str:
+    server = os.environ.get("TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
+    return server.rsplit("/", 1)[0] + "/todochat_no_such_database"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "0"]], ids=["migrate", "serve"])
+def test_a_database_that_does_not_exist_is_named_in_one_line_and_a_nonzero_exit(
+    tmp_path: Path, command: list[str]
+) -> None:
+    result = subprocess.run(
+        [str(TODOCHAT), *command],
+        cwd=tmp_path,
+        env=environment(DATABASE_URL=_missing_database()),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "todochat: cannot connect to the database at postgresql+asyncpg://postgres@127.0.0.1:5432/"
+        'todochat_no_such_database: database "todochat_no_such_database" does not exist'
+    ], result.stderr
+    assert result.stdout == ""
+
+
+def test_a_database_server_that_is_not_listening_is_named_in_one_line(tmp_path: Path) -> None:
+    url = f"postgresql://postgres:a-password@127.0.0.1:{free_port()}/todochat"
+    result = subprocess.run(
+        [str(TODOCHAT), "migrate"],
+        cwd=tmp_path,
+        env=environment(DATABASE_URL=url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("todochat: cannot connect to the database at postgresql+asyncpg://postgres:***@127.0.0.1:")
+    assert "a-password" not in result.stderr

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from loadtests.evaluate import EXIT_CODES
+from loadtests.evaluate import EXIT_CODES, EXIT_NOT_RUN
 from tests.support import scratch_database
 
 pytestmark = pytest.mark.slow
@@ -82,3 +82,14 @@ def test_gemini_answering_slowly_fails_the_gate_on_latency(tmp_path: Path) -> No
         {"kind": c["kind"], "subject": c["subject"]} for c in breached
     ]
     assert all(c["kind"] != "errors" for c in breached)
+
+
+@pytest.mark.postgres
+def test_a_scratch_database_that_does_not_exist_stops_the_gate_with_the_one_line_saying_so(tmp_path: Path) -> None:
+    server = os.environ.get("TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
+    missing = server.rsplit("/", 1)[0] + "/todochat_no_such_database"
+    code, report, printed = gate(tmp_path, "--database-url", missing)
+    assert code == EXIT_NOT_RUN, printed
+    assert 'database "todochat_no_such_database" does not exist' in report["error"]
+    assert "Traceback" not in printed
+    assert "sqlalchemy" not in printed.lower()

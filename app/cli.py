@@ -45,9 +45,14 @@ def serve(
     if migrate_first:
         migrate("head")
     if workers > 1:
+        import os
+
         from telemetry.exposition import reset_multiprocess_dir
+        from telemetry.server_process import SERVER_PID_ENV
 
         reset_multiprocess_dir()  # PROMETHEUS_MULTIPROC_DIR: this run's counters start from zero
+        # Workers report CPU and memory for this supervisor and all its workers, whichever of them is scraped.
+        os.environ[SERVER_PID_ENV] = str(os.getpid())
     uvicorn.run(
         "app.main:create_app",
         factory=True,

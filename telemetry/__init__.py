@@ -50,7 +50,7 @@ def setup_process(
         database.enable_metrics(config.metrics)
         if config.metrics:
             if config.multiprocess_dir:
-                exposition.remove_stale_files(config.multiprocess_dir)
+                exposition.retire_dead_processes(config.multiprocess_dir)
             exposition.set_process_gauges()
         _config = config
     log.debug(

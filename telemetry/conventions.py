@@ -86,6 +86,8 @@ DB_POOL_WAIT: Final = "todochat_db_pool_wait_seconds"  # histogram
 PROCESS_CPU: Final = "process_cpu_seconds_total"
 PROCESS_RESIDENT_MEMORY: Final = "process_resident_memory_bytes"
 PROCESS_MEMORY_LIMIT: Final = "todochat_process_memory_limit_bytes"  # gauge: cgroup or host memory
+PROCESS_START_TIME: Final = "process_start_time_seconds"
+SERVER_PROCESSES: Final = "todochat_server_processes"  # gauge: supervisor + live workers counted (multi-worker)
 
 # --- Hardening ---
 RATE_LIMIT_REJECTIONS: Final = "todochat_rate_limit_rejections_total"  # counter, label scope

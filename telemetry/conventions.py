@@ -53,6 +53,9 @@ HTTP_DURATION_BUCKETS: Final = (
 # --- GenAI client (OpenTelemetry GenAI semantic conventions) ---
 GEN_AI_OPERATION_DURATION: Final = "gen_ai_client_operation_duration_seconds"  # histogram
 GEN_AI_TOKEN_USAGE: Final = "gen_ai_client_token_usage"  # histogram, unit tokens
+# Error types a model call is labelled with most often (HTTP status of the API, a timeout, the open breaker):
+# created at zero so the first of each counts. Others still count from their second occurrence.
+GEN_AI_ERROR_TYPES: Final = ("timeout", "circuit_open", "429", "500", "503", "504")
 GEN_AI_DURATION_BUCKETS: Final = (
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 )  # fmt: skip
@@ -64,6 +67,14 @@ GEN_AI_TOKEN_BUCKETS: Final = (
 TOOL_CALL_DURATION: Final = "todochat_tool_call_duration_seconds"  # histogram, labels tool + outcome
 MCP_SERVER_OPERATION_DURATION: Final = "mcp_server_operation_duration_seconds"  # histogram
 MCP_CLIENT_OPERATION_DURATION: Final = "mcp_client_operation_duration_seconds"  # histogram
+# The task tools the MCP server offers (app/mcp/tools.py registers them; a test checks the two agree), and the
+# label of a name the model invented.
+TOOL_NAMES: Final = (
+    "add_task", "list_tasks", "complete_task", "delete_task", "update_task",
+    "bulk_update_tasks", "undo_last_change", "list_tags",
+)  # fmt: skip
+TOOL_UNKNOWN: Final = "unknown"
+OUTCOMES: Final = ("ok", "error")
 TOOL_DURATION_BUCKETS: Final = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 )  # fmt: skip

@@ -14,6 +14,7 @@ from slo.cli import slo_cli
 
 cli = typer.Typer(help="Todo AI Chatbot: a todo list you manage by chatting with it.", no_args_is_help=True)
 ROOT = Path(__file__).resolve().parent.parent
+WORKER_HEALTHCHECK_SECONDS = 15  # also how long a hung worker serves nothing before it is replaced
 
 
 def alembic_config() -> object:
@@ -61,6 +62,9 @@ def serve(
         workers=workers,
         proxy_headers=True,
         access_log=False,
+        # A spawned worker answers uvicorn's health pings only once it has imported the app, which takes over
+        # 5 s (uvicorn's default) on a busy 2-core machine: workers were killed and respawned in a loop.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

@@ -34,6 +34,8 @@ LABEL_SEVERITY: Final = "severity"
 LABEL_CHECK: Final = "check"
 LABEL_LATE: Final = "late"  # "true" when a reminder went out later than REMINDER_LATE_SECONDS
 LABEL_PURGED: Final = "kind"  # tasks, task_changes, user_events
+LABEL_DB_OPERATION: Final = "db_operation_name"  # SELECT, INSERT, UPDATE, DELETE, ... or OTHER
+LABEL_DB_COLLECTION: Final = "db_collection_name"  # the statement's table; "other" past DB_TABLES_KEPT names
 LABEL_ENVIRONMENT: Final = "deployment_environment"  # target label set by the scrape config
 EXEMPLAR_TRACE_ID: Final = "trace_id"  # exemplar label that links a latency sample to its trace
 
@@ -92,6 +94,12 @@ DB_POOL_SIZE: Final = "todochat_db_pool_size"  # gauge
 DB_POOL_CHECKED_OUT: Final = "todochat_db_pool_checked_out"  # gauge
 DB_POOL_OVERFLOW: Final = "todochat_db_pool_overflow"  # gauge
 DB_POOL_WAIT: Final = "todochat_db_pool_wait_seconds"  # histogram
+# Statement time as the OpenTelemetry database conventions name it (db.client.operation.duration).
+DB_CLIENT_OPERATION_DURATION: Final = "db_client_operation_duration_seconds"  # histogram, operation + table
+DB_OPERATIONS: Final = ("SELECT", "INSERT", "UPDATE", "DELETE", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+DB_OPERATION_OTHER: Final = "OTHER"
+DB_TABLES_KEPT: Final = 32  # distinct table labels a process makes at most; later names count as "other"
+DB_TABLE_OTHER: Final = "other"
 
 # --- Process (prometheus_client's process collector) ---
 PROCESS_CPU: Final = "process_cpu_seconds_total"

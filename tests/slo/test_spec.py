@@ -34,6 +34,20 @@ def test_the_default_spec_carries_the_deployment_spec_targets() -> None:
     assert (spec.scaling.requests_per_second, spec.scaling.average_response_seconds) == (1000, 2)
 
 
+@pytest.mark.parametrize("unit", ["month", "week"])
+def test_a_calendar_window_is_refused_because_prometheus_rules_cannot_follow_it(unit: str) -> None:
+    body = (
+        f"slos:\n  - name: api\n    target: 0.99\n    window: {{calendar: {unit}}}\n    indicator:\n      ratio:\n"
+        "        metric: todochat_chat_turns_total\n        good: {outcome: ok}\n"
+    )
+    with pytest.raises(SpecError, match=r"SLO 'api', field window.*cannot be expressed in Prometheus rules.*30d"):
+        spec_from_text(HEAD + body, "s.yaml")
+    with pytest.raises(SpecError, match=r"defaults\.window"):
+        spec_from_text(
+            HEAD + f"defaults:\n  window: {{calendar: {unit}}}\n" + body.replace(f"{{calendar: {unit}}}", "30d")
+        )
+
+
 PROBES = ("/health", "/health/ready", "/metrics")
 USER_ROUTES = ("/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/auth/login", "/mcp/{path}")
 

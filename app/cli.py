@@ -15,6 +15,7 @@ from slo.cli import slo_cli
 
 cli = typer.Typer(help="Todo AI Chatbot: a todo list you manage by chatting with it.", no_args_is_help=True)
 ROOT = Path(__file__).resolve().parent.parent
+WORKER_HEALTHCHECK_SECONDS = 15  # also how long a hung worker serves nothing before it is replaced
 
 
 def alembic_config() -> object:
@@ -69,9 +70,14 @@ def serve(
     if migrate_first:
         migrate("head")
     if workers > 1:
+        import os
+
         from telemetry.exposition import reset_multiprocess_dir
+        from telemetry.server_process import SERVER_PID_ENV
 
         reset_multiprocess_dir()  # PROMETHEUS_MULTIPROC_DIR: this run's counters start from zero
+        # Workers report CPU and memory for this supervisor and all its workers, whichever of them is scraped.
+        os.environ[SERVER_PID_ENV] = str(os.getpid())
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -80,6 +86,9 @@ def serve(
         workers=workers,
         proxy_headers=True,
         access_log=False,
+        # A spawned worker answers uvicorn's health pings only once it has imported the app, which takes over
+        # 5 s (uvicorn's default) on a busy 2-core machine: workers were killed and respawned in a loop.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 import telemetry
+from app.agent.turn import chat_model
 from app.agent.wiring import ChatComponents
 from app.api.errors import install_error_handlers
 from app.api.frontend import FrontendMount
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             async with contextlib.AsyncExitStack() as stack:
                 await stack.enter_async_context(chat_components.running(runtime))
+                model = chat_model(runtime)
+                telemetry.initialise_series(app, model=(model.provider, model.model))
                 await stack.enter_async_context(broker.running())
                 if settings.reminder_worker:
                     await stack.enter_async_context(ReminderWorker(runtime.sessions, settings).running())

@@ -95,7 +95,7 @@ def board(spec: Spec) -> Board:
         ),
     )
 
-    b.row("Database pool and rate limits")
+    b.row("Database and rate limits")
     b.add(
         timeseries_panel(
             "Database connections",
@@ -113,6 +113,21 @@ def board(spec: Spec) -> Board:
             f"Connection wait P{P95 * 100:g}",
             "Time a request waits for a database connection; dots are exemplars that open the trace.",
             [Query(quantile(P95, c.DB_POOL_WAIT, by=[INSTANCE]), BY_INSTANCE, exemplars=True)],
+            unit="s",
+            min_value=0,
+            width=8,
+        ),
+        timeseries_panel(
+            f"Database statement time P{P95 * 100:g}",
+            "Time the database takes per statement, by operation and table "
+            f"({c.DB_CLIENT_OPERATION_DURATION}); dots are exemplars that open the trace.",
+            [
+                Query(
+                    quantile(P95, c.DB_CLIENT_OPERATION_DURATION, by=[c.LABEL_DB_OPERATION, c.LABEL_DB_COLLECTION]),
+                    "{{" + c.LABEL_DB_OPERATION + "}} {{" + c.LABEL_DB_COLLECTION + "}}",
+                    exemplars=True,
+                )
+            ],
             unit="s",
             min_value=0,
             width=8,

@@ -161,6 +161,13 @@ WindowDoc = str | CalendarDoc
 
 
 def _check_window(value: WindowDoc | None) -> WindowDoc | None:
+    if isinstance(value, CalendarDoc):
+        # A PromQL range is a fixed length: the generated rules would count the last 30 days while the engine
+        # counted from the first of the month, and the two would disagree on the error budget left.
+        raise ValueError(
+            f"{{calendar: {value.calendar}}} windows cannot be expressed in Prometheus rules (a range selector has a "
+            "fixed length); use a rolling window such as 30d or 7d"
+        )
     if isinstance(value, str):
         parse_duration(value)
     return value

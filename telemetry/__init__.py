@@ -17,12 +17,20 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from telemetry import conventions as c
-from telemetry import database, exposition, logs, sentry, tracing
+from telemetry import database, exposition, logs, sentry, series, tracing
 from telemetry.config import TelemetryConfig, TelemetrySettings
 from telemetry.database import instrument_engine
 from telemetry.middleware import UNTRACED_PATHS, TelemetryMiddleware, user_hasher
 
-__all__ = ["TelemetryConfig", "current_config", "fastapi_options", "instrument_engine", "setup", "setup_process"]
+__all__ = [
+    "TelemetryConfig",
+    "current_config",
+    "fastapi_options",
+    "initialise_series",
+    "instrument_engine",
+    "setup",
+    "setup_process",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +58,7 @@ def setup_process(
         database.enable_metrics(config.metrics)
         if config.metrics:
             if config.multiprocess_dir:
-                exposition.remove_stale_files(config.multiprocess_dir)
+                exposition.retire_dead_processes(config.multiprocess_dir)
             exposition.set_process_gauges()
         _config = config
     log.debug(
@@ -96,6 +104,21 @@ def setup(app: Starlette, settings: TelemetrySettings, *, service_name: str = c.
 
     app.build_middleware_stack = build_with_telemetry  # type: ignore[method-assign]  # see comment above
     return config
+
+
+def initialise_series(app: Starlette, *, model: tuple[str, str] | None = None) -> int:
+    """Create at zero every series the SLOs select (see telemetry.series), once the app's routes are all known.
+
+    `model` is the chat model's (provider, model name). Returns how many label children were made; 0 when
+    this process records no metrics.
+    """
+    if _config is None or not _config.metrics:
+        return 0
+    made = series.initialise_http(app) + series.initialise_tools()
+    if model is not None:
+        made += series.initialise_model(*model)
+    log.debug("metric_series_initialised", children=made)
+    return made
 
 
 def fastapi_options() -> FastAPITelemetryConfig:

@@ -34,6 +34,8 @@ LABEL_SEVERITY: Final = "severity"
 LABEL_CHECK: Final = "check"
 LABEL_LATE: Final = "late"  # "true" when a reminder went out later than REMINDER_LATE_SECONDS
 LABEL_PURGED: Final = "kind"  # tasks, task_changes, user_events
+LABEL_DB_OPERATION: Final = "db_operation_name"  # SELECT, INSERT, UPDATE, DELETE, ... or OTHER
+LABEL_DB_COLLECTION: Final = "db_collection_name"  # the statement's table; "other" past DB_TABLES_KEPT names
 LABEL_ENVIRONMENT: Final = "deployment_environment"  # target label set by the scrape config
 EXEMPLAR_TRACE_ID: Final = "trace_id"  # exemplar label that links a latency sample to its trace
 
@@ -53,6 +55,9 @@ HTTP_DURATION_BUCKETS: Final = (
 # --- GenAI client (OpenTelemetry GenAI semantic conventions) ---
 GEN_AI_OPERATION_DURATION: Final = "gen_ai_client_operation_duration_seconds"  # histogram
 GEN_AI_TOKEN_USAGE: Final = "gen_ai_client_token_usage"  # histogram, unit tokens
+# Error types a model call is labelled with most often (HTTP status of the API, a timeout, the open breaker):
+# created at zero so the first of each counts. Others still count from their second occurrence.
+GEN_AI_ERROR_TYPES: Final = ("timeout", "circuit_open", "429", "500", "503", "504")
 GEN_AI_DURATION_BUCKETS: Final = (
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 )  # fmt: skip
@@ -64,6 +69,14 @@ GEN_AI_TOKEN_BUCKETS: Final = (
 TOOL_CALL_DURATION: Final = "todochat_tool_call_duration_seconds"  # histogram, labels tool + outcome
 MCP_SERVER_OPERATION_DURATION: Final = "mcp_server_operation_duration_seconds"  # histogram
 MCP_CLIENT_OPERATION_DURATION: Final = "mcp_client_operation_duration_seconds"  # histogram
+# The task tools the MCP server offers (app/mcp/tools.py registers them; a test checks the two agree), and the
+# label of a name the model invented.
+TOOL_NAMES: Final = (
+    "add_task", "list_tasks", "complete_task", "delete_task", "update_task",
+    "bulk_update_tasks", "undo_last_change", "list_tags",
+)  # fmt: skip
+TOOL_UNKNOWN: Final = "unknown"
+OUTCOMES: Final = ("ok", "error")
 TOOL_DURATION_BUCKETS: Final = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 )  # fmt: skip
@@ -81,11 +94,19 @@ DB_POOL_SIZE: Final = "todochat_db_pool_size"  # gauge
 DB_POOL_CHECKED_OUT: Final = "todochat_db_pool_checked_out"  # gauge
 DB_POOL_OVERFLOW: Final = "todochat_db_pool_overflow"  # gauge
 DB_POOL_WAIT: Final = "todochat_db_pool_wait_seconds"  # histogram
+# Statement time as the OpenTelemetry database conventions name it (db.client.operation.duration).
+DB_CLIENT_OPERATION_DURATION: Final = "db_client_operation_duration_seconds"  # histogram, operation + table
+DB_OPERATIONS: Final = ("SELECT", "INSERT", "UPDATE", "DELETE", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+DB_OPERATION_OTHER: Final = "OTHER"
+DB_TABLES_KEPT: Final = 32  # distinct table labels a process makes at most; later names count as "other"
+DB_TABLE_OTHER: Final = "other"
 
 # --- Process (prometheus_client's process collector) ---
 PROCESS_CPU: Final = "process_cpu_seconds_total"
 PROCESS_RESIDENT_MEMORY: Final = "process_resident_memory_bytes"
 PROCESS_MEMORY_LIMIT: Final = "todochat_process_memory_limit_bytes"  # gauge: cgroup or host memory
+PROCESS_START_TIME: Final = "process_start_time_seconds"
+SERVER_PROCESSES: Final = "todochat_server_processes"  # gauge: supervisor + live workers counted (multi-worker)
 
 # --- Hardening ---
 RATE_LIMIT_REJECTIONS: Final = "todochat_rate_limit_rejections_total"  # counter, label scope

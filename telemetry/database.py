@@ -1,4 +1,4 @@
-"""Database telemetry: a span per SQL statement, and the connection pool's gauges and wait-time histogram."""
+"""Database telemetry: a span and a duration per SQL statement, and the connection pool's gauges and wait time."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool, QueuePool
 
+from telemetry import conventions as c
 from telemetry import metrics, tracing
 from telemetry.spans import IS_VALID, TRACE_FLAGS, AttributeSet, span_context_in
 
@@ -51,15 +52,41 @@ def instrument_engine(engine: E, *, traces: bool | None = None, pool_metrics: bo
         pool_metrics = metrics_enabled()
     if traces is None:
         traces = tracing.provider() is not None
-    if traces:
-        _trace_statements(sync_engine)
+    if traces or pool_metrics:
+        _instrument_statements(sync_engine, traces=traces, timed=pool_metrics)
     if pool_metrics:
         _watch_pool(sync_engine)
     return engine
 
 
-def _trace_statements(sync_engine: Engine) -> None:
-    """One CLIENT span per statement, with the attributes opentelemetry-instrumentation-sqlalchemy sets.
+_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+\"?([A-Za-z_][A-Za-z0-9_]*)\"?", re.IGNORECASE)
+_seen_tables: set[str] = set()
+
+
+@lru_cache(maxsize=1024)  # the same few statements run again and again
+def statement_labels(statement: str) -> tuple[str, str]:
+    """(operation, table) for the statement-time histogram: bounded values only.
+
+    The operation is the statement's first keyword when it is one of DB_OPERATIONS (a WITH query counts as
+    SELECT), else OTHER; the table is the first one named, kept for the first DB_TABLES_KEPT names a process
+    sees (the schema has about ten), "other" after that and when none is named.
+    """
+    text = _LEADING_COMMENT.sub("", statement, count=1).lstrip()
+    word = text.split(maxsplit=1)[0].upper() if text else ""
+    operation = "SELECT" if word == "WITH" else word if word in c.DB_OPERATIONS else c.DB_OPERATION_OTHER
+    match = _TABLE.search(text)
+    table = match.group(1).lower() if match else c.DB_TABLE_OTHER
+    if table not in _seen_tables:
+        if len(_seen_tables) >= c.DB_TABLES_KEPT:
+            table = c.DB_TABLE_OTHER
+        else:
+            _seen_tables.add(table)
+    return operation, table
+
+
+def _instrument_statements(sync_engine: Engine, *, traces: bool, timed: bool) -> None:
+    """Time every statement (db_client_operation_duration_seconds) and, when tracing, give it a CLIENT span
+    with the attributes opentelemetry-instrumentation-sqlalchemy sets.
 
     The span is made where the DBAPI cursor runs the statement, through SQLAlchemy's dialect execution hooks
     (`do_execute`, `do_execute_no_params`, `do_executemany`): the listener runs the statement itself inside the
@@ -104,18 +131,34 @@ def _trace_statements(sync_engine: Engine) -> None:
         words = _LEADING_COMMENT.sub("", statement, count=1).split(maxsplit=1)
         return (words[0] if words else str(base["db.system"])) + suffix
 
+    children: dict[tuple[str, str], Any] = {}  # histogram children by labels: .labels() locks on every call
+
+    def histogram_child(statement: str) -> Any:
+        labels = statement_labels(statement)
+        child = children.get(labels)
+        if child is None:
+            child = children[labels] = metrics.db_client_operation_duration.labels(*labels)
+        return child
+
     def traced(execute: Callable[..., None]) -> Callable[..., bool]:
         def listener(cursor: Any, statement: str, *rest: Any) -> bool:
-            span = start_span(statement)
-            if span is None:
+            span = start_span(statement) if traces else None
+            if span is None and not timed:
                 return False  # not handled here: SQLAlchemy runs the statement as usual
+            started = time.perf_counter()
             try:
                 execute(cursor, statement, *rest)
             except BaseException as exc:
-                span.set_status(Status(StatusCode.ERROR, str(exc)))
-                span.end()
+                if span is not None:
+                    span.set_status(Status(StatusCode.ERROR, str(exc)))
+                    span.end()
                 raise
-            span.end()
+            finally:
+                if timed:
+                    ctx = span.get_span_context() if span is not None else None
+                    metrics.observe_latency(histogram_child(statement), time.perf_counter() - started, ctx)
+            if span is not None:
+                span.end()
             return True  # handled: the statement has run
 
         return listener

@@ -1,9 +1,9 @@
 """GET /metrics: the Prometheus text format, or OpenMetrics (with exemplars) when the scraper asks for it.
 
 With more than one worker process, set PROMETHEUS_MULTIPROC_DIR: every worker writes its samples there and a
-scrape of any worker aggregates all of them. Files left by processes that are gone (an earlier run, a
-restarted worker) are removed when a worker starts, and `todochat serve --workers N` empties the directory
-before its workers start, so counts never leak from one run into the next.
+scrape of any worker aggregates all of them, dead workers' counts included (telemetry.multiprocess), with the
+CPU and memory of the whole server (telemetry.server_process). `todochat serve --workers N` empties the
+directory before its workers start, so counts never leak from one run into the next.
 Exemplars are a single-process feature of prometheus_client: in multiprocess mode traces are found from logs.
 """
 
@@ -11,25 +11,25 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from pathlib import Path
 
 import structlog
 from prometheus_client import REGISTRY, CollectorRegistry, ProcessCollector
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
-from telemetry import metrics
+from telemetry import metrics, multiprocess
 from telemetry.conversations import ActiveConversations
+from telemetry.server_process import ServerProcessCollector, server_root
 
 log = structlog.get_logger(__name__)
 
 METRICS_PATH = "/metrics"
-_PID_IN_NAME = re.compile(r"_(\d+)\.db$")
 
 _registry: CollectorRegistry | None = None
+_ROUTE = Route(METRICS_PATH, lambda request: Response(), methods=["GET"])  # only its path template is read
 
 
 def registry() -> CollectorRegistry:
@@ -39,29 +39,24 @@ def registry() -> CollectorRegistry:
         directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
         if directory:
             aggregate = CollectorRegistry()
-            MultiProcessCollector(aggregate, path=directory)  # type: ignore[no-untyped-call]  # untyped library
-            ProcessCollector(registry=aggregate)  # the scraped worker's own CPU and memory
+            multiprocess.LockedMultiProcessCollector(aggregate, path=directory)
+            root = server_root()
+            if root is not None:
+                aggregate.register(ServerProcessCollector(root))
+            else:
+                ProcessCollector(registry=aggregate)  # not under `todochat serve`: this process alone
             _registry = aggregate
         else:
             _registry = REGISTRY
     return _registry
 
 
-def remove_stale_files(directory: str) -> int:
-    """Delete the sample files of processes that no longer run; returns how many files went."""
-    removed = 0
-    path = Path(directory)
-    path.mkdir(parents=True, exist_ok=True)
-    for file in path.glob("*.db"):
-        match = _PID_IN_NAME.search(file.name)
-        if match is None or _alive(int(match.group(1))):
-            continue
-        pid = int(match.group(1))
-        mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]  # untyped library
-        with contextlib.suppress(FileNotFoundError):
-            file.unlink()
-            removed += 1
-    return removed
+def retire_dead_processes(directory: str) -> int:
+    """Drop dead workers' gauges and keep their counts (see telemetry.multiprocess); returns how many folded."""
+    folded = multiprocess.retire_dead_processes(directory)
+    if folded:
+        log.info("metrics_files_folded", processes=folded, directory=directory)
+    return folded
 
 
 def reset_multiprocess_dir() -> int:
@@ -73,26 +68,7 @@ def reset_multiprocess_dir() -> int:
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not directory:
         return 0
-    path = Path(directory)
-    path.mkdir(parents=True, exist_ok=True)
-    removed = 0
-    for file in path.glob("*.db"):
-        with contextlib.suppress(FileNotFoundError):
-            file.unlink()
-            removed += 1
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return multiprocess.reset(directory)
 
 
 def memory_limit_bytes() -> int | None:
@@ -115,6 +91,9 @@ class MetricsEndpoint:
 
     async def handle(self, request: Request) -> Response:
         """Answer one scrape."""
+        # A plain Starlette route leaves no route in the scope: without this, scrapes were counted as unmatched
+        # requests, inside the user-facing SLOs, instead of under their own route template.
+        request.scope.setdefault("route", _ROUTE)
         runtime = getattr(request.app.state, "runtime", None)
         engine = getattr(runtime, "engine", None)
         if engine is not None:

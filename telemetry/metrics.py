@@ -71,6 +71,12 @@ db_pool_overflow = Gauge(c.DB_POOL_OVERFLOW, "Database connections beyond the po
 db_pool_wait = Histogram(
     c.DB_POOL_WAIT, "Time spent waiting for a database connection.", buckets=c.TOOL_DURATION_BUCKETS
 )
+db_client_operation_duration = Histogram(
+    c.DB_CLIENT_OPERATION_DURATION,
+    "Duration of database statements, by operation and table.",
+    [c.LABEL_DB_OPERATION, c.LABEL_DB_COLLECTION],
+    buckets=c.TOOL_DURATION_BUCKETS,
+)
 
 process_memory_limit = Gauge(
     c.PROCESS_MEMORY_LIMIT, "Memory available to the process (cgroup limit, else host memory).", multiprocess_mode="max"

@@ -23,6 +23,7 @@ from slo.sources.registry import History, registry_series
 from telemetry import conventions as c
 
 _local = threading.local()
+REPORT_EVERY_SECONDS = 5.0  # the history behind it samples once a minute; burn windows start at 5 minutes
 
 
 class SLOMonitor:
@@ -59,6 +60,8 @@ class SLOStateCollector(Collector):
 
     def __init__(self, monitor: SLOMonitor) -> None:
         self.monitor = monitor
+        self._report: Report | None = None
+        self._evaluated_at = 0.0
 
     def describe(self) -> Iterable[Metric]:
         return []  # evaluated only when scraped, never at registration
@@ -66,7 +69,13 @@ class SLOStateCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         if getattr(_local, "collecting", False):
             return []
-        report = self.monitor.report()
+        # One evaluation serves the scrapes of REPORT_EVERY_SECONDS: it reads every series of the registry, and at
+        # one scrape a second it took most of a busy process's time.
+        now = self.monitor.clock()
+        report = self._report
+        if report is None or not 0.0 <= now - self._evaluated_at < REPORT_EVERY_SECONDS:
+            report = self._report = self.monitor.report(now)
+            self._evaluated_at = now
         budget = GaugeMetricFamily(
             c.SLO_ERROR_BUDGET_REMAINING, "Share of the SLO period's error budget left.", labels=[c.LABEL_SLO]
         )

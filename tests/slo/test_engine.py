@@ -243,12 +243,3 @@ def test_report_is_json_and_names_the_worst_tier() -> None:
     data = json.loads(json.dumps(report.to_dict()))
     assert data["worst_tier"] == "critical"
     assert "SLOErrorBudgetBurn:availability:critical" in data["firing"]
-
-
-def test_calendar_month_window_counts_from_the_first_of_the_month() -> None:
-    spec = ratio_spec(window="{calendar: month}")
-    seconds = spec.slos[0].window.length_at(NOW)
-    assert seconds == pytest.approx(NOW - 1748736000.0)  # 2025-06-01T00:00:00Z
-    report = evaluate(spec, answer(plan(spec, NOW), counters(NOW, steady(60, 100, 1)), NOW), NOW)
-    assert report.slos[0].window == "month"
-    assert report.slos[0].sli == pytest.approx(0.99)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from slo.load import build, load_spec, spec_from_text
 from slo.model import GaugeIndicator, Matcher, Selector
@@ -30,14 +31,17 @@ def test_exported_documents_are_openslo_v1_slos() -> None:
         assert "ratioMetric" in doc["spec"]["indicator"]["spec"]
 
 
-def test_calendar_windows_round_trip() -> None:
+def test_a_calendar_window_from_openslo_is_refused_with_the_reason() -> None:
     spec = spec_from_text(
         "apiVersion: slo.todochat/v1\nkind: ServiceLevelObjectives\nservice: s\nslos:\n  - name: a\n"
-        "    target: 0.99\n    window: {calendar: month}\n    indicator:\n      ratio:\n"
+        "    target: 0.99\n    window: 30d\n    indicator:\n      ratio:\n"
         "        metric: todochat_chat_turns_total\n        good: {outcome: ok}\n"
     )
-    back = build(SpecDoc.model_validate(import_openslo(export_spec(spec)[0])))
-    assert back.slos == spec.slos
+    text = export_spec(spec)[0]
+    assert "isRolling: true" in text
+    calendar = text.replace("isRolling: true", "isRolling: false")  # the same 30 days, aligned to the month
+    with pytest.raises(ValidationError, match="cannot be expressed in Prometheus rules"):
+        SpecDoc.model_validate(import_openslo(calendar))
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ import pytest
 
 from slo.errors import SpecError
 from slo.load import load_spec, spec_from_text
-from slo.model import GaugeIndicator, LatencyIndicator
+from slo.model import GaugeIndicator, LatencyIndicator, RatioIndicator, Selector
+from telemetry import conventions as c
 
 HEAD = "apiVersion: slo.todochat/v1\nkind: ServiceLevelObjectives\nservice: t\n"
 
@@ -31,6 +32,48 @@ def test_the_default_spec_carries_the_deployment_spec_targets() -> None:
     assert spec.scaling is not None
     assert (spec.scaling.cpu_ratio, spec.scaling.memory_ratio) == (0.7, 0.8)
     assert (spec.scaling.requests_per_second, spec.scaling.average_response_seconds) == (1000, 2)
+
+
+@pytest.mark.parametrize("unit", ["month", "week"])
+def test_a_calendar_window_is_refused_because_prometheus_rules_cannot_follow_it(unit: str) -> None:
+    body = (
+        f"slos:\n  - name: api\n    target: 0.99\n    window: {{calendar: {unit}}}\n    indicator:\n      ratio:\n"
+        "        metric: todochat_chat_turns_total\n        good: {outcome: ok}\n"
+    )
+    with pytest.raises(SpecError, match=r"SLO 'api', field window.*cannot be expressed in Prometheus rules.*30d"):
+        spec_from_text(HEAD + body, "s.yaml")
+    with pytest.raises(SpecError, match=r"defaults\.window"):
+        spec_from_text(
+            HEAD + f"defaults:\n  window: {{calendar: {unit}}}\n" + body.replace(f"{{calendar: {unit}}}", "30d")
+        )
+
+
+PROBES = ("/health", "/health/ready", "/metrics")
+USER_ROUTES = ("/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/auth/login", "/mcp/{path}")
+
+
+def _selects(selector: Selector, route: str) -> bool:
+    le = next((m.values[0] for m in selector.matchers if m.label == c.LABEL_LE), "+Inf")
+    return selector.matches(selector.series, {c.LABEL_ROUTE: route, c.LABEL_STATUS_CLASS: "5xx", c.LABEL_LE: le})
+
+
+def test_probes_and_scrapes_count_only_toward_their_own_objective() -> None:
+    spec = load_spec()
+    user_facing: list[Selector] = []
+    for name in ("api-availability", "api-latency-p95", "api-latency-p99"):
+        ind = spec.slo(name).indicator
+        assert isinstance(ind, RatioIndicator | LatencyIndicator)
+        user_facing += [ind.total, ind.events] if isinstance(ind, RatioIndicator) else [ind.total, ind.good_bucket]
+    for trigger in spec.rollback:
+        user_facing += [trigger.total, *([trigger.bad] if trigger.bad else [])]
+    for selector in user_facing:
+        assert not any(_selects(selector, probe) for probe in PROBES), selector.promql()
+        assert all(_selects(selector, route) for route in USER_ROUTES), selector.promql()
+    probes = spec.slo("probe-availability")
+    assert isinstance(probes.indicator, RatioIndicator)
+    assert all(_selects(probes.indicator.events, probe) for probe in PROBES)
+    assert not any(_selects(probes.indicator.total, route) for route in USER_ROUTES)
+    assert probes.tiers == ("medium", "low")  # a ticket, not a page
 
 
 @pytest.mark.parametrize(

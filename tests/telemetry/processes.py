@@ -53,7 +53,9 @@ def base_env(**extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running(args: list[str], env: dict[str, str], output: Path, *, health: str = "/health") -> Iterator[Process]:
+def running(
+    args: list[str], env: dict[str, str], output: Path, *, health: str = "/health", startup_seconds: float = 30
+) -> Iterator[Process]:
     """Run `todochat <args> --port <free port>` until the block ends; waits (bounded) until it answers."""
     port = free_port()
     with output.open("wb") as sink:
@@ -67,7 +69,7 @@ def running(args: list[str], env: dict[str, str], output: Path, *, health: str =
         )
     process = Process(popen=popen, port=port, output=output)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + startup_seconds
         while True:
             if popen.poll() is not None:
                 raise RuntimeError(f"{args[0]} exited with {popen.returncode}:\n{output.read_text()[-3000:]}")
@@ -75,7 +77,9 @@ def running(args: list[str], env: dict[str, str], output: Path, *, health: str =
                 if httpx.get(process.url + health, timeout=1).status_code == 200:
                     break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{args[0]} did not answer within 30 s:\n{output.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"{args[0]} did not answer within {startup_seconds:g} s:\n{output.read_text()[-3000:]}"
+                )
             time.sleep(0.1)
         yield process
     finally:

@@ -18,7 +18,7 @@ from bench.calls import Counts
 from bench.instructions import _instructions
 from bench.load import parse_wrk, wrk_latency_ms
 from bench.servers import cpu_seconds, stop_on_sigterm
-from telemetry import logs
+from telemetry import logs, multiprocess
 from telemetry.config import TelemetryConfig
 from telemetry.exposition import reset_multiprocess_dir
 
@@ -71,7 +71,7 @@ def test_a_multi_worker_start_empties_the_multiprocess_directory(
     (tmp_path / "notes.txt").write_text("not a metrics file")
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     assert reset_multiprocess_dir() == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != multiprocess.LOCK_FILE) == ["notes.txt"]
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     assert reset_multiprocess_dir() == 0
 

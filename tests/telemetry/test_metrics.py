@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -12,6 +13,8 @@ from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
+from slo.load import spec_from_text
+from slo.rules import slo_group
 from telemetry import conventions as c
 from telemetry import metrics
 from tests.conftest import signup
@@ -58,7 +61,7 @@ async def test_metrics_after_traffic_cover_http_chat_tools_database_and_process(
     assert total(found, http, http_route=c.ROUTE_UNMATCHED, http_status_class="4xx") >= 1
     assert total(found, http, http_route="/api/v1/chat", http_request_method="POST") >= 1
     routes = {s.labels[c.LABEL_ROUTE] for s in found[http]}
-    assert not any(any(ch.isdigit() for ch in route.replace("/api/v1", "")) for route in routes), routes
+    assert not any(re.search(r"/\d+(/|$)", route) for route in routes), routes  # templates, never raw ids
     buckets = found[f"{c.HTTP_SERVER_DURATION}_bucket"]
     exemplars = [s.exemplar for s in buckets if s.exemplar is not None]
     assert exemplars, "latency buckets carry trace-id exemplars"
@@ -176,3 +179,30 @@ def test_a_clock_stepped_back_does_not_freeze_exemplars(monkeypatch: pytest.Monk
     (bucket,) = [s for s in histogram.collect()[0].samples if s.name.endswith("_bucket") and s.labels["le"] == "1.0"]
     assert bucket.exemplar is not None
     assert bucket.exemplar.labels[c.EXEMPLAR_TRACE_ID] == format(2, "032x")
+
+
+async def test_statement_time_is_recorded_by_operation_and_table_with_bounded_labels(
+    client: httpx.AsyncClient,
+) -> None:
+    await make_traffic(client)
+    found = samples((await client.get("/metrics", headers={"Accept": OPENMETRICS})).text)
+    count = f"{c.DB_CLIENT_OPERATION_DURATION}_count"
+    assert total(found, count, db_operation_name="INSERT", db_collection_name="tasks") >= 1
+    assert total(found, count, db_operation_name="SELECT", db_collection_name="tasks") >= 1
+    assert total(found, count, db_operation_name="SELECT", db_collection_name="users") >= 1
+    operations = {s.labels[c.LABEL_DB_OPERATION] for s in found[count]}
+    tables = {s.labels[c.LABEL_DB_COLLECTION] for s in found[count]}
+    assert operations <= {*c.DB_OPERATIONS, c.DB_OPERATION_OTHER}
+    assert len(tables) <= c.DB_TABLES_KEPT + 1
+    assert all(t.isidentifier() and t == t.lower() for t in tables), tables
+
+
+def test_a_p95_objective_on_statement_time_is_a_valid_spec() -> None:
+    spec = spec_from_text(
+        "apiVersion: slo.todochat/v1\nkind: ServiceLevelObjectives\nservice: t\nslos:\n"
+        "  - name: db-statement-latency\n    indicator:\n      latencyPercentile:\n"
+        f"        metric: {c.DB_CLIENT_OPERATION_DURATION}\n"
+        "        filter: {db_operation_name: SELECT}\n        percentile: 0.95\n        threshold: 0.1\n"
+    )
+    (rule,) = [r for r in slo_group(spec.slos[0])["rules"] if r.get("record") == c.RULE_SLO_LATENCY][:1]
+    assert f'{c.DB_CLIENT_OPERATION_DURATION}_bucket{{db_operation_name="SELECT"}}' in rule["expr"]

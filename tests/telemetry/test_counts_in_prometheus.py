@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from telemetry import conventions as c
 from telemetry.server_process import children_of
 from tests.conftest import POSTGRES_URL
-from tests.support import migrate, scratch_database
+from tests.support import migrate, scratch_database, unavailable
 from tests.telemetry.processes import Process, base_env, running
 from tests.telemetry.prometheus import Prometheus, prometheus
 
@@ -106,7 +106,7 @@ def _execute(url: str, statement: str) -> None:
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[tuple[Process, Prometheus, str, dict[str, str]]]:
     if not POSTGRES_URL:
-        pytest.skip("TEST_DATABASE_URL is not set (the 5xx burst takes a table away on PostgreSQL)")
+        unavailable("TEST_DATABASE_URL is not set (the 5xx burst takes a table away on PostgreSQL)")
     (tmp_path / "multiproc").mkdir()  # prometheus_client needs it before the first metric is made
     with scratch_database(POSTGRES_URL) as url:
         env = base_env(

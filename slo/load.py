@@ -8,6 +8,7 @@ from typing import cast
 from slo import DEFAULT_SPEC_PATH
 from slo.catalog import counter_series
 from slo.durations import parse_duration
+from slo.maintenance import build_calendar
 from slo.model import (
     BURN_TIERS,
     SLO,
@@ -162,6 +163,11 @@ def build(doc: SpecDoc, source: str = "<memory>") -> Spec:
         scaling=scaling,
         receivers=Receivers(doc.receivers.page, doc.receivers.ticket, doc.receivers.digest),
         source=source,
+        maintenance=build_calendar(
+            doc.maintenance,
+            runbook_url=_url(d.runbook_url, slo="maintenance", anchor="upcoming-maintenance"),
+            dashboard_url=_url(d.dashboard_url, slo="maintenance", anchor="upcoming-maintenance"),
+        ),
     )
 
 

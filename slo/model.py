@@ -10,6 +10,7 @@ from typing import Final, Literal
 
 from slo.catalog import HISTOGRAMS, counter_series, format_le
 from slo.durations import format_duration
+from slo.maintenance import MaintenanceCalendar, build_calendar
 from telemetry import conventions as c
 
 Tier = Literal["critical", "high", "medium", "low"]
@@ -244,6 +245,7 @@ class Spec:
     scaling: ScalingPolicy | None = None
     receivers: Receivers = field(default_factory=lambda: Receivers("", "", ""))
     source: str = "<memory>"
+    maintenance: MaintenanceCalendar = field(default_factory=lambda: build_calendar(None))
 
     def slo(self, name: str) -> SLO:
         for item in self.slos:

@@ -6,6 +6,7 @@ from typing import Any
 
 from slo import promql
 from slo.durations import format_duration
+from slo.maintenance_rules import maintenance_group
 from slo.model import (
     ALERT_WINDOWS,
     BURN_TIERS,
@@ -234,4 +235,5 @@ def rule_files(spec: Spec) -> dict[str, dict[str, Any]]:
         operations.append(scaling_group(spec.scaling))
     if operations:
         files["operations.rules.yaml"] = {"groups": operations}
+    files["maintenance.rules.yaml"] = {"groups": [maintenance_group(spec.maintenance)]}
     return files

@@ -159,6 +159,10 @@ ALERT_RECOVERY_STALE: Final = "RecoveryEvidenceStale"
 ALERT_RECOVERY_FAILED: Final = "RestoreDrillFailed"
 ALERT_ROLLBACK: Final = "RollbackTrigger"
 ALERT_SCALE_OUT: Final = "ScaleOutSignal"
+RULE_MAINTENANCE_ACTIVE: Final = "slo:maintenance:active"  # 1 inside a maintenance window, else 0
+RULE_MAINTENANCE_NEXT_START: Final = "slo:maintenance:next_start_timestamp_seconds"  # the next window's start
+ALERT_UPCOMING_MAINTENANCE: Final = "UpcomingMaintenance"
+TIME_INTERVAL_MAINTENANCE: Final = "maintenance"  # Alertmanager time interval muting the lower tiers
 
 # --- Span names and attributes (OpenTelemetry GenAI / MCP semantic conventions) ---
 SPAN_INVOKE_AGENT: Final = "invoke_agent"

@@ -26,7 +26,12 @@ from app.core.config import Settings, normalize_database_url
 from app.main import create_app
 
 IN_CI = os.environ.get("CI") == "true"
-TOOL_PACKAGES = {"promtool": "prometheus", "prometheus": "prometheus", "amtool": "prometheus-alertmanager"}
+TOOL_PACKAGES = {
+    "promtool": "prometheus",
+    "prometheus": "prometheus",
+    "amtool": "prometheus-alertmanager",
+    "prometheus-alertmanager": "prometheus-alertmanager",
+}
 
 
 def unavailable(reason: str) -> NoReturn:

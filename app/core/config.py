@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -116,6 +117,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_json_depth: int = Field(default=32, ge=1)
     frontend_dir: str | None = None
+    # SLO spec whose `maintenance:` windows GET /api/v1/maintenance announces; default the packaged spec.
+    slo_spec_path: Path | None = None
 
     # Reminders worker (app.worker): REMINDER_WORKER=false keeps it out of `todochat serve`, for deployments that
     # run `todochat worker` on its own. Several workers may run at once: each reminder is still claimed once.

@@ -46,7 +46,8 @@ async def test_a_window_within_48_hours_shows_a_dismissible_banner_readable_on_a
     # Readable at 375 px: nothing runs off the side, and the composer is still on screen under the banner.
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375
     box = await banner.bounding_box()
-    assert box is not None and box["width"] <= 375
+    assert box is not None
+    assert box["width"] <= 375
     await expect(page.get_by_role("textbox", name="Message")).to_be_in_viewport()
     await page.screenshot(path=str(tmp_path / "maintenance-375.png"))
 

@@ -8,7 +8,7 @@ from typing import cast
 from slo import DEFAULT_SPEC_PATH
 from slo.catalog import counter_series
 from slo.durations import parse_duration
-from slo.maintenance import build_calendar
+from slo.maintenance import build_calendar, concrete_windows
 from slo.model import (
     BURN_TIERS,
     SLO,
@@ -99,6 +99,12 @@ def _url(template: str, *, slo: str, anchor: str) -> str:
 def build(doc: SpecDoc, source: str = "<memory>") -> Spec:
     """The model for a validated spec document."""
     d = doc.defaults
+    calendar = build_calendar(
+        doc.maintenance,
+        runbook_url=_url(d.runbook_url, slo="maintenance", anchor="upcoming-maintenance"),
+        dashboard_url=_url(d.dashboard_url, slo="maintenance", anchor="upcoming-maintenance"),
+    )
+    windows = tuple((w.start.timestamp(), w.end.timestamp()) for w in concrete_windows(calendar))
     slos = []
     for s in doc.slos:
         indicator, objective = _indicator(s)
@@ -114,6 +120,7 @@ def build(doc: SpecDoc, source: str = "<memory>") -> Spec:
                 tiers=tuple(t for t in TIERS if t in s.tiers) if s.tiers else tuple(t.tier for t in BURN_TIERS),
                 runbook_url=_url(d.runbook_url, slo=s.name, anchor=anchor),
                 dashboard_url=_url(d.dashboard_url, slo=s.name, anchor=anchor),
+                excluded=windows if s.exclude_maintenance else (),
             )
         )
     rollback = []
@@ -163,11 +170,7 @@ def build(doc: SpecDoc, source: str = "<memory>") -> Spec:
         scaling=scaling,
         receivers=Receivers(doc.receivers.page, doc.receivers.ticket, doc.receivers.digest),
         source=source,
-        maintenance=build_calendar(
-            doc.maintenance,
-            runbook_url=_url(d.runbook_url, slo="maintenance", anchor="upcoming-maintenance"),
-            dashboard_url=_url(d.dashboard_url, slo="maintenance", anchor="upcoming-maintenance"),
-        ),
+        maintenance=calendar,
     )
 
 

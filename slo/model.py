@@ -187,6 +187,9 @@ class SLO:
     tiers: tuple[Tier, ...]
     runbook_url: str
     dashboard_url: str
+    # (start, end) Unix seconds of the maintenance windows left out of the SLO period: the spec's concrete
+    # windows, the same ones the Prometheus rules know. Empty unless the SLO says excludeMaintenance.
+    excluded: tuple[tuple[float, float], ...] = ()
 
     @property
     def error_budget(self) -> float:

@@ -17,7 +17,8 @@ def for_query(q: Query) -> str:
     by = f" by ({q.by})" if q.by else ""
     if q.kind == "gauge":
         return f"max{by}({q.selector.promql()})"
-    return f"sum{by}(increase({q.selector.promql()}[{range_of(q.seconds)}]))"
+    at = f" @ {q.end:.0f}" if q.end is not None else ""
+    return f"sum{by}(increase({q.selector.promql()}[{range_of(q.seconds)}]{at}))"
 
 
 def rate(selector: Selector, window: str) -> str:
@@ -35,6 +36,31 @@ def error_ratio(slo: SLO, window: str) -> str:
         events, total, counts_bad = ind.good_bucket, ind.total, False
     share = f"({rate(events, window)} or vector(0)) / {rate(total, window)}"
     return share if counts_bad else f"1 - ({share})"
+
+
+def error_ratio_excluding(slo: SLO, window: str, seconds: float) -> str:
+    """bad / total over the SLO period minus the maintenance windows wholly inside it (`slo.excluded`).
+
+    Each window's events are an `increase(...[duration] @ end)`, counted only while `time()` puts the whole window
+    in the period, as the engine's `excluded_windows` does.
+    """
+    ind = slo.indicator
+    if isinstance(ind, RatioIndicator):
+        events, total, counts_bad = ind.events, ind.total, not ind.good
+    else:
+        assert isinstance(ind, LatencyIndicator)
+        events, total, counts_bad = ind.good_bucket, ind.total, False
+
+    def net(selector: Selector) -> str:
+        terms = [f"(sum(increase({selector.promql()}[{window}])) or vector(0))"]
+        for start, end in slo.excluded:
+            piece = f"sum(increase({selector.promql()}[{range_of(end - start)}] @ {end:.0f}))"
+            inside = f"vector(time()) >= {end:.0f} and on() vector(time()) <= {start + seconds:.0f}"
+            terms.append(f"((({piece}) and on() {inside}) or vector(0))")
+        return "(\n  " + "\n  - ".join(terms) + "\n)"
+
+    share = f"{net(events)}\n/\n{net(total)}"
+    return share if counts_bad else f"1 - (\n{share}\n)"
 
 
 def events(slo: SLO, window: str) -> str:

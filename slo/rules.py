@@ -44,7 +44,12 @@ def slo_group(slo: SLO) -> dict[str, Any]:
     for label, window in slo_windows(slo):
         base = {c.LABEL_SLO: slo.name, c.LABEL_WINDOW: label}
         rules.append({"record": c.RULE_SLO_EVENTS, "expr": promql.events(slo, window), "labels": base})
-        rules.append({"record": c.RULE_SLO_ERROR_RATIO, "expr": promql.error_ratio(slo, window), "labels": base})
+        ratio = (
+            promql.error_ratio_excluding(slo, window, slo.window.seconds)
+            if slo.excluded and label == slo.window.label
+            else promql.error_ratio(slo, window)
+        )
+        rules.append({"record": c.RULE_SLO_ERROR_RATIO, "expr": ratio, "labels": base})
         rules.append(
             {
                 "record": c.RULE_SLO_BURN_RATE,

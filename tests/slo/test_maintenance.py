@@ -218,3 +218,36 @@ def test_the_generated_config_mutes_medium_and_low_while_critical_and_high_page(
         'severity="low"': ["maintenance"],
     }
     assert [i["name"] for i in config["time_intervals"]] == ["maintenance"]
+
+
+def test_exclude_maintenance_is_refused_on_a_recovery_objective() -> None:
+    text = HEADER.replace("slos: []\n", "") + (
+        "slos:\n  - name: rto\n    excludeMaintenance: true\n"
+        "    indicator: {gauge: {metric: todochat_restore_drill_rto_seconds, objectives: {critical: 15m}}}\n"
+    )
+    with pytest.raises(SpecError, match="only event SLOs"):
+        parse_spec(text)
+
+
+EXCLUDED = [
+    pytest.param("2026-12-06T04:00", 1, id="a window that has just ended is left out"),
+    pytest.param("2026-12-06T03:00", 0, id="a window still open counts until it ends"),
+    pytest.param("2027-01-05T02:00", 1, id="a window wholly inside the 30-day period is left out"),
+    pytest.param("2027-01-05T03:00", 0, id="a window reaching past the period's start counts again"),
+]
+
+
+@pytest.mark.parametrize(("moment", "count"), EXCLUDED)
+def test_the_budget_leaves_out_only_whole_ended_windows_inside_the_period(moment: str, count: int) -> None:
+    from slo.engine.objectives import excluded_windows
+
+    spec = spec_from_text(
+        HEADER.replace("slos: []\n", "")
+        + "slos:\n  - name: a\n    target: 0.99\n    excludeMaintenance: true\n"
+        + "    indicator: {ratio: {metric: http_server_request_duration_seconds, bad: {http_status_class: 5xx}}}\n"
+        + "maintenance:\n  calendar: {from: 2026-12-01, until: 2026-12-10}\n"
+    )
+    slo = spec.slo("a")
+    now = at(moment).timestamp()
+    # Only the 6 December window is in this calendar.
+    assert len(excluded_windows(slo, now, 30 * 86400)) == count

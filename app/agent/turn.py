@@ -56,16 +56,20 @@ def _tools_refused(err: CircuitOpen) -> ToolsUnavailable:
 
 def _connection(runtime: Runtime, turn: TurnInput) -> AbstractAsyncContextManager[McpTools]:
     timeout = runtime.settings.gemini_timeout_seconds
+    share = runtime.settings.mcp_share_output_validators
     if turn.mcp_url is None:
         if runtime.mcp_server is None:
             raise RuntimeError("no MCP server runs in this process")
-        return connect_local_tools(runtime.mcp_server, user_id=turn.user_id, token=turn.token, timeout_seconds=timeout)
+        return connect_local_tools(
+            runtime.mcp_server, user_id=turn.user_id, token=turn.token, timeout_seconds=timeout, share_validators=share
+        )
     return connect_tools(
         turn.mcp_url,
         turn.token,
         partition=str(turn.user_id),
         timeout_seconds=timeout,
         headers=agent_headers(runtime.settings, turn.token),
+        share_validators=share,
     )
 
 

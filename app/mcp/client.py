@@ -19,6 +19,7 @@ from mcp_types import CallToolResult, DiscoverResult, TextContent
 
 from app.agent.types import ToolSpec
 from app.core.errors import ToolsUnavailable, Unauthorized
+from app.mcp import validators
 
 _SDK_PREFIX = re.compile(r"^Error executing tool \w+: ")
 TOOLS_UNAVAILABLE = "Your task list is unreachable right now; your message was saved, so try again shortly."
@@ -91,9 +92,10 @@ class _HttpRefusals:
 class McpTools:
     """One user's connection to the task tools for the length of a chat turn."""
 
-    def __init__(self, client: Client, refusals: _HttpRefusals | None = None) -> None:
+    def __init__(self, client: Client, refusals: _HttpRefusals | None = None, *, share_validators: bool = True) -> None:
         self._client = client
         self._refusals = refusals or _HttpRefusals()
+        self._share_validators = share_validators
 
     async def list_tools(self) -> list[ToolSpec]:
         """The server's tools as the model sees them.
@@ -110,6 +112,8 @@ class McpTools:
             raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
         except httpx2.HTTPError as err:
             raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
+        if self._share_validators:
+            validators.share_validators(self._client.session, listing.tools)
         return [
             ToolSpec(name=t.name, description=t.description or "", parameters=t.input_schema) for t in listing.tools
         ]
@@ -167,12 +171,13 @@ async def connect_tools(
     partition: str,
     timeout_seconds: float = 30.0,
     headers: dict[str, str] | None = None,
+    share_validators: bool = True,
 ) -> AsyncIterator[McpTools]:
     """Connect to the MCP server at `url` as the user whose access token is `token`.
 
     `partition` names the token's (verified) user: cached tool lists are never shared across partitions.
-    `headers` go with every request. Errors raised inside the block come out as themselves, not wrapped in
-    the client's exception groups.
+    `headers` go with every request; `share_validators`: see app.mcp.validators. Errors raised inside the block
+    come out as themselves, not wrapped in the client's exception groups.
 
     Raises:
         ToolsUnavailable: the server cannot be reached or refuses the connection.
@@ -196,7 +201,7 @@ async def connect_tools(
         except httpx2.HTTPError as err:
             raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
         remember_discovery(url, client)
-        yield McpTools(client, refusals)
+        yield McpTools(client, refusals, share_validators=share_validators)
 
 
 @asynccontextmanager

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -137,6 +139,39 @@ class McpTools:
         return _outcome(result)
 
 
+class _KeptPool(httpx2.AsyncBaseTransport):
+    """A turn's view of the event loop's shared connection pool: closing the turn's client leaves the pool open."""
+
+    def __init__(self, pool: httpx2.AsyncHTTPTransport) -> None:
+        self._pool = pool
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return await self._pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        return None
+
+
+# Keep-alive connections to MCP servers, one pool per event loop (connections belong to the loop that opened
+# them), so a turn does not connect afresh; the user's token still goes with each turn's own requests.
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx2.AsyncHTTPTransport] = weakref.WeakKeyDictionary()
+
+
+def _pool() -> _KeptPool:
+    loop = asyncio.get_running_loop()
+    pool = _pools.get(loop)
+    if pool is None:
+        pool = _pools[loop] = httpx2.AsyncHTTPTransport()
+    return _KeptPool(pool)
+
+
+async def close_pool() -> None:
+    """Close this event loop's kept MCP connections (at shutdown)."""
+    pool = _pools.pop(asyncio.get_running_loop(), None)
+    if pool is not None:
+        await pool.aclose()
+
+
 def _single(error: BaseException) -> BaseException:
     """The one error a chain of single-member exception groups wraps (the MCP client's task groups add them)."""
     while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
@@ -187,6 +222,7 @@ async def connect_tools(
     async with unwrapped(), AsyncExitStack() as stack:
         http = await stack.enter_async_context(
             httpx2.AsyncClient(
+                transport=_pool(),
                 headers={**(headers or {}), "Authorization": f"Bearer {token}"},
                 timeout=httpx2.Timeout(timeout_seconds),
                 event_hooks={"response": [refusals.observe]},

@@ -113,3 +113,21 @@ def test_amtool_accepts_the_alertmanager_config() -> None:
     amtool = require_tool("amtool")
     result = _run(amtool, "check-config", str(ALERTS_DIR / "alertmanager.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_links_to_a_runbook_section_that_exists(files: dict[str, str]) -> None:
+    headings = {
+        line.removeprefix("## ").strip()
+        for line in (ALERTS_DIR / "RUNBOOK.md").read_text().splitlines()
+        if line.startswith("## ")
+    }
+    anchors = {
+        rule["annotations"]["runbook_url"].split("#")[1]
+        for name, text in files.items()
+        if name.endswith(".rules.yaml")
+        for group in yaml.safe_load(text)["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    assert "error-budget-exhaustion-forecast" in anchors
+    assert anchors <= headings, f"no runbook section for {sorted(anchors - headings)}"

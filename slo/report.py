@@ -26,9 +26,11 @@ def num(value: float | None, fmt: str = ".3g") -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """Seconds as hours under two days, days above ("-" for none)."""
+    """Seconds as hours under two days, days above ("-" for none, "spent" for a budget already gone)."""
     if seconds is None:
         return "-"
+    if seconds <= 0:
+        return "spent"
     return f"{seconds / 3600:.1f}h" if seconds < 2 * 86400 else f"{seconds / 86400:.1f}d"
 
 
@@ -62,7 +64,8 @@ def render(report: Report) -> str:
     rows = []
     for s in report.slos:
         burn = {w.window: w.burn_rate for w in s.windows}
-        firing = ",".join(a.tier for a in s.alerts if a.firing) or "-"
+        firing = ",".join(a.tier if a.kind == "burn_rate" else f"{a.kind}:{a.tier}" for a in s.alerts if a.firing)
+        firing = firing or "-"
         measured = pct(s.sli) if s.percentile is None else f"{pct(s.sli)} p={num(s.percentile)}s"
         rows.append(
             [

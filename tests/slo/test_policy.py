@@ -12,7 +12,7 @@ from slo.errors import SpecError
 from slo.load import load_spec, spec_from_text
 from slo.model import ALERT_WINDOWS, SLO, Spec
 from slo.policy import ACTION_RANK, BudgetPolicy
-from slo.report import policy_exit_code
+from slo.report import duration, policy_exit_code
 from slo.sources.series import answer
 from tests.slo.builders import counters, ratio_spec, steady
 
@@ -340,3 +340,16 @@ def test_policy_spec_errors_name_the_field(body: str, expected: list[str]) -> No
         spec_from_text(HEAD + body, "bad.yaml")
     for part in expected:
         assert part in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        pytest.param(None, "-", id="no forecast shows a dash"),
+        pytest.param(0.0, "spent", id="a spent budget shows as spent"),
+        pytest.param(37.9 * 3600, "37.9h", id="under two days shows hours"),
+        pytest.param(7.5 * DAY, "7.5d", id="two days or more shows days"),
+    ],
+)
+def test_time_to_exhaustion_reads_as_hours_or_days(seconds: float | None, shown: str) -> None:
+    assert duration(seconds) == shown

@@ -25,6 +25,7 @@ from slo.model import (
     Spec,
     Window,
 )
+from slo.policy import build_policy
 from slo.spec import (
     CalendarDoc,
     GaugeDoc,
@@ -171,6 +172,7 @@ def build(doc: SpecDoc, source: str = "<memory>") -> Spec:
         receivers=Receivers(doc.receivers.page, doc.receivers.ticket, doc.receivers.digest),
         source=source,
         maintenance=calendar,
+        policy=build_policy(doc.policy, d.runbook_url) if doc.policy is not None else None,
     )
 
 

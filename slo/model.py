@@ -6,12 +6,15 @@ import calendar
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from slo.catalog import HISTOGRAMS, counter_series, format_le
 from slo.durations import format_duration
 from slo.maintenance import MaintenanceCalendar, build_calendar
 from telemetry import conventions as c
+
+if TYPE_CHECKING:
+    from slo.policy import BudgetPolicy
 
 Tier = Literal["critical", "high", "medium", "low"]
 TIERS: Final[tuple[Tier, ...]] = ("critical", "high", "medium", "low")
@@ -249,6 +252,7 @@ class Spec:
     receivers: Receivers = field(default_factory=lambda: Receivers("", "", ""))
     source: str = "<memory>"
     maintenance: MaintenanceCalendar = field(default_factory=lambda: build_calendar(None))
+    policy: BudgetPolicy | None = None  # the error budget policy and exhaustion forecast (slo.policy)
 
     def slo(self, name: str) -> SLO:
         for item in self.slos:

@@ -12,6 +12,7 @@ from slo import catalog
 from slo.durations import parse_duration
 from slo.errors import SpecError
 from slo.maintenance import MaintenanceDoc
+from slo.policy_spec import PolicyDoc
 
 API_VERSION = "slo.todochat/v1"
 SUPPORTED_VERSIONS = (API_VERSION,)
@@ -271,6 +272,7 @@ class SpecDoc(_Doc):
     rollback: list[RollbackDoc] = []
     scaling: ScalingDoc | None = None
     maintenance: MaintenanceDoc | None = None
+    policy: PolicyDoc | None = None
 
     @field_validator("api_version")
     @classmethod

@@ -41,8 +41,9 @@ from opentelemetry.sdk.trace import (
     TracerProvider,
     _check_span_ended,
 )
+from opentelemetry.sdk.trace._tracer_metrics import NoOpTracerMetrics
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_ON, DEFAULT_ON
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, DEFAULT_ON, Decision, SamplingResult
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import INVALID_SPAN_CONTEXT, NonRecordingSpan, SpanContext, SpanKind, TraceFlags, TraceState
 from opentelemetry.trace.propagation import _SPAN_KEY
@@ -126,6 +127,7 @@ _TRACE_ID_MAX = 2**128 - 1
 # Every combination of the two flags a span can get, made once (TraceFlags is an immutable int).
 _TRACE_FLAGS = tuple(TraceFlags(flags) for flags in range((TraceFlags.SAMPLED | _RANDOM) + 1))
 _UNCHECKED = object()
+RECORD_AND_SAMPLE, DROP = Decision.RECORD_AND_SAMPLE, Decision.DROP
 
 
 class AttributeSet(dict):  # type: ignore[type-arg]  # dict[str, AnyValue]; subscripted, mypy rejects __slots__
@@ -171,7 +173,7 @@ class LightSpan(Span):
 
     # What every span starts with, read from the class until a span sets its own (a smaller span to make).
     _trace_config = None
-    _record_end_metrics = None
+    _record_end_metrics: Callable[[], None] | None = None  # the SDK's tracer self-metrics, when enabled
     _status = _UNSET
     _start_time: int | None = None
     _end_time: int | None = None
@@ -280,6 +282,8 @@ class LightSpan(Span):
                 logger.warning("Calling end() on an ended span.")
                 return
             self._end_time = end_time if end_time is not None else time_ns()
+        if self._record_end_metrics is not None:
+            self._record_end_metrics()
         # The processors present now, as the SDK's span would call them.
         hooks = self._hooks
         processor = self._span_processor
@@ -320,6 +324,7 @@ class LightTracer(Tracer):
             random_trace_id = bool(parent[TRACE_FLAGS] & _RANDOM)
         sampler = self.sampler
         trace_state: TraceState | None
+        sampling: SamplingResult | None = None
         if sampler is ALWAYS_ON or sampler is DEFAULT_ON:
             # The SDK's two everyday samplers decide from the parent alone: always, or as the parent did
             # (sampling from scratch at the root). Their answer is worked out here without a sampling call.
@@ -331,6 +336,11 @@ class LightTracer(Tracer):
             recording = sampling.decision.is_recording()  # type: ignore[no-untyped-call]
             trace_state = sampling.trace_state
             attributes = sampling.attributes
+        tracer_metrics = self._tracer_metrics
+        record_end_metrics = None
+        if type(tracer_metrics) is not NoOpTracerMetrics:  # OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED: as the SDK
+            decision = sampling.decision if sampling is not None else (RECORD_AND_SAMPLE if sampled else DROP)
+            record_end_metrics = tracer_metrics.start_span(parent, decision)
         span_id = self.id_generator.generate_span_id()
         # SpanContext(trace_id, span_id, False, flags, trace_state), built as its __new__ builds it.
         span_context: SpanContext = _new_span_context(
@@ -366,6 +376,8 @@ class LightTracer(Tracer):
         span._record_exception = record_exception
         span._set_status_on_exception = set_status_on_exception
         span._lock = threading.Lock()
+        if record_end_metrics is not None:
+            span._record_end_metrics = record_end_metrics
         span._attributes = {}
         if attributes:
             span._store(attributes)

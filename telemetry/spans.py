@@ -1,23 +1,24 @@
 """Spans that cost less to make: the OpenTelemetry SDK's Tracer and Span with a lighter way of building them.
 
-Measured on GET /api/v1/tasks (two spans per request), the SDK's span bookkeeping was the largest part of what
-tracing cost: per span it builds a locked, validating attribute container, two locked bounded lists for events
-and links that are almost always empty, and at the end a second, read-only copy of the span for the
-processors. `LightTracer` makes `LightSpan`s instead, which keep the SDK's behaviour and limits:
+The SDK's per-span bookkeeping (a locked, validating attribute container, locked lists for events and links that
+are almost always empty, a read-only copy of the span at its end) was most of what tracing cost
+(docs/performance.md, "Telemetry"). `LightTracer` makes `LightSpan`s instead, which keep the SDK's behaviour
+and limits:
 
 - attributes are a plain dict; a str, bool, int or float value under the length limit is stored as given,
   anything else goes through the SDK's own cleaning, and the count limit drops the oldest (counted in
   `dropped_attributes`), as the SDK's BoundedAttributes does;
 - the events and links lists are made on first use;
 - the ended span itself goes to the processors (it cannot change once ended, so no copy is needed);
-- fewer Python calls per span, as those are what a span costs once its containers are gone: the span is made
+- fewer Python calls per span: the span is made
   by the tracer without Span.__new__ and __init__, the processors' methods that do nothing (the batch and
   simple processors' on_start and _on_ending) are not called, and span contexts are built and read as the
   tuples they are rather than through their properties (`span_context_in` does the same for callers).
 
 Everything else (sampling, ids, the span processors and exporters, resources, instrumentation scopes, span
-limits from OTEL_SPAN_*, status, events, exceptions, the context-manager protocol) is the SDK's. The tests
-compare the OTLP encoding of the same spans made both ways, byte for byte.
+limits from OTEL_SPAN_*, status, events, exceptions, the context-manager protocol, the tracer's self-metrics) is
+the SDK's. The tests compare the OTLP encoding of the same spans made both ways, byte for byte; with
+TELEMETRY_FAST_PATH=false the SDK's own classes are used.
 """
 
 from __future__ import annotations

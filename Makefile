@@ -73,8 +73,10 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
+## pytest: every test, then the telemetry tests again with the OpenTelemetry SDK's own path (TELEMETRY_FAST_PATH=false)
 pytest: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+	TELEMETRY_FAST_PATH=false $(BIN)/pytest tests/telemetry
 
 ## bench-telemetry: throughput, P99 and server CPU per request of GET /api/v1/tasks, telemetry on vs off (SQLite,
 ## and PostgreSQL when TEST_DATABASE_URL is set); uses wrk if installed

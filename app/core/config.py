@@ -107,6 +107,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None
     metrics_enabled: bool = True  # METRICS_ENABLED=false: no Prometheus instruments recorded, no /metrics
+    telemetry_fast_path: bool = True  # TELEMETRY_FAST_PATH=false: the OpenTelemetry SDK's own spans and export
     # NoDecode: the environment gives a comma-separated list, which is not JSON.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Where the web UI's own telemetry goes (the collector's OTLP/HTTP receiver, the browser's Sentry DSN): the

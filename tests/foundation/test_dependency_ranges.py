@@ -40,6 +40,9 @@ REACHES = (
     Reach("opentelemetry-exporter-otlp-proto-http", "~=1.45.2", "opentelemetry.exporter.otlp.proto.http",
           ("telemetry/otlp.py",)),
     Reach("opentelemetry-instrumentation", "~=0.66.0b2", "opentelemetry.instrumentation", ("telemetry/database.py",)),
+    # When its server span ends (with the response's last body) and what its hook is handed: telemetry/stock.py.
+    Reach("opentelemetry-instrumentation-fastapi", "~=0.66.0b2", "opentelemetry.instrumentation.fastapi",
+          ("telemetry/stock.py",)),
     Reach("prometheus-client", "~=0.26.0", "prometheus_client", ("telemetry/metrics.py",)),
     Reach("sqlalchemy", "~=2.1.9", "sqlalchemy", ("app/db/pool.py", "telemetry/database.py")),
     Reach("mcp", "~=2.3.0", "mcp.client.session", ("app/mcp/validators.py",)),

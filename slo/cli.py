@@ -22,6 +22,7 @@ from slo.report import policy_exit_code, render, render_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 ALERTS_DIR = ROOT / "alerts"
+CANARY_TEMPLATE = ROOT / "deploy" / "k8s" / "components" / "canary" / "analysistemplate.yaml"
 EXIT_SPEC_INVALID = 65
 EXIT_SOURCE_UNAVAILABLE = 69
 EXIT_GENERATED_STALE = 1
@@ -148,6 +149,27 @@ def rules(
         return
     for path in write_files(files, out):
         typer.echo(f"wrote {path}")
+
+
+@slo_cli.command()
+def canary(
+    spec_path: SpecOption = None,
+    out: Annotated[Path, typer.Option(help="File to write")] = CANARY_TEMPLATE,
+    check: Annotated[bool, typer.Option("--check", help="Only check the file there matches; exit 1 if not")] = False,
+) -> None:
+    """Write the canary's Argo Rollouts AnalysisTemplate: the rollback triggers and event objectives, on its pods."""
+    from slo.canary import analysis_template_file
+
+    text = analysis_template_file(_load(spec_path), _spec_label(spec_path))
+    if check:
+        if not out.is_file() or out.read_text(encoding="utf-8") != text:
+            typer.echo(f"out of date: {out}", err=True)
+            typer.echo("run `todochat slo canary` to regenerate", err=True)
+            raise typer.Exit(EXIT_GENERATED_STALE)
+        typer.echo(f"{out} is up to date")
+        return
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}")
 
 
 @slo_cli.command()

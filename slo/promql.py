@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slo.durations import format_duration
 from slo.engine.queries import Query
-from slo.model import SLO, GaugeIndicator, LatencyIndicator, RatioIndicator, Selector
+from slo.model import SLO, GaugeIndicator, LatencyIndicator, RatioIndicator, RollbackTrigger, Selector
 
 
 def range_of(seconds: float) -> str:
@@ -78,3 +78,12 @@ def gauge_value(ind: GaugeIndicator) -> str:
     """The recovery figure: the gauge itself, or the age of a timestamp gauge."""
     value = f"max({ind.value.promql()})"
     return f"time() - {value}" if ind.age else value
+
+
+def rollback_value(trigger: RollbackTrigger, window: str) -> str:
+    """What a rollback trigger compares with its threshold: error ratio, percentile or average response time."""
+    if trigger.bad is not None:
+        return f"({rate(trigger.bad, window)} or vector(0)) / {rate(trigger.total, window)}"
+    if trigger.percentile is not None:
+        return latency_quantile(trigger.percentile, trigger.total.renamed(f"{trigger.metric}_bucket"), window)
+    return f"{rate(trigger.total.renamed(f'{trigger.metric}_sum'), window)} / {rate(trigger.total, window)}"

@@ -210,13 +210,8 @@ def rollback_group(triggers: tuple[RollbackTrigger, ...]) -> dict[str, Any]:
     rules: list[Rule] = []
     for t in triggers:
         w = format_duration(t.window_seconds)
-        if t.bad is not None:
-            value = f"({promql.rate(t.bad, w)} or vector(0)) / {promql.rate(t.total, w)}"
-        elif t.percentile is not None:
-            value = promql.latency_quantile(t.percentile, t.total.renamed(f"{t.metric}_bucket"), w)
-        else:
-            value = f"{promql.rate(t.total.renamed(f'{t.metric}_sum'), w)} / {promql.rate(t.total, w)}"
-        expr = f"({value}) > {t.threshold:g} and sum(increase({t.total.promql()}[{w}])) >= {t.min_events}"
+        guard = f"sum(increase({t.total.promql()}[{w}])) >= {t.min_events}"
+        expr = f"({promql.rollback_value(t, w)}) > {t.threshold:g} and {guard}"
         rules.append(
             {
                 "alert": c.ALERT_ROLLBACK,

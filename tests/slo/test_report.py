@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from slo.cli import slo_cli
 from slo.engine import evaluate, plan
 from slo.engine.queries import Query
 from slo.model import Spec
@@ -24,6 +27,7 @@ from slo.report_model import (
 from slo.report_render import html, markdown
 from slo.sources.series import Series, answer
 from tests.slo.builders import counters, ratio_spec, steady
+from tests.support import free_port
 
 POLICY = """
 policy:
@@ -188,3 +192,27 @@ def test_markdown_links_each_chart_to_a_file_in_the_charts_folder(burst_report: 
 def test_an_episode_knows_how_long_it_lasted() -> None:
     episode = AlertEpisode("A", "s", "low", (), 100.0, 700.0, ongoing=False)
     assert episode.seconds == 600.0
+
+
+def test_the_command_says_when_prometheus_is_unreachable(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(slo_cli, ["report", "--prometheus", f"http://127.0.0.1:{free_port()}", "-o", str(out)])
+    assert result.exit_code == 69
+    assert "cannot reach Prometheus" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--since", "a week"], "is not a duration"),
+        (["--step", "0s"], "must be longer than zero"),
+        (["--format", "pdf"], "neither html nor markdown"),
+    ],
+    ids=["a since that is no duration", "a zero step", "an unknown format"],
+)
+def test_the_command_refuses_bad_options_before_asking_prometheus(tmp_path: Path, args: list[str], said: str) -> None:
+    base = ["report", "--prometheus", f"http://127.0.0.1:{free_port()}", "-o", str(tmp_path / "r.html")]
+    result = CliRunner().invoke(slo_cli, [*base, *args])
+    assert result.exit_code == 2
+    assert said in result.output

@@ -28,12 +28,13 @@ from slo.report_model import SLOReport, Span, build_report, choose_step, range_q
 from slo.sources.prometheus import PrometheusSource
 from slo.sources.range import fetch_alerts, fetch_answers
 from slo.sources.series import Series
-from tests.slo.prometheus_server import running_prometheus
-from tests.slo.test_prometheus import HIST, INSTANCE, openmetrics
+from tests.slo.prometheus_server import openmetrics, running_prometheus
 
 pytestmark = pytest.mark.slow
 
 SPEC_PATH = Path(__file__).parents[1] / "slo" / "integration-spec.yaml"
+HIST = "http_server_request_duration_seconds"
+INSTANCE = {"instance": "app-1:8000"}
 WEEK = 7 * 86400
 FINE = 86400  # the last day one sample a minute (the 5-minute windows need two samples), before it one every 5
 LATENCY = ((0.1, 0.90), (0.3, 0.06), (0.75, 0.035), (2.0, 0.005))

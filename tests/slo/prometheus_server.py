@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from slo.sources.prometheus import PrometheusSource
+from slo.sources.series import Series
 from tests.support import free_port, require_tool, stop_process
 
 
@@ -20,6 +21,29 @@ def _ts(text: str) -> float:
     """Prometheus's RFC 3339 time (nanoseconds, Z) as Unix seconds."""
     whole = text.rstrip("Z").split(".")[0]
     return datetime.fromisoformat(whole + "+00:00").timestamp()
+
+
+def openmetrics(series: list[Series]) -> str:
+    """Series as one OpenMetrics text file with timestamps, one family after another, for promtool to backfill.
+
+    A name with `_bucket` series makes its `_bucket`, `_count` and `_sum` one histogram family; `_total` names are
+    counters; everything else is a gauge.
+    """
+    histograms = {s.name.removesuffix("_bucket") for s in series if s.name.endswith("_bucket")}
+    families: dict[str, list[Series]] = {}
+    for s in series:
+        base = next((h for h in histograms if s.name in (f"{h}_bucket", f"{h}_count", f"{h}_sum")), s.name)
+        families.setdefault(base.removesuffix("_total"), []).append(s)
+    lines = []
+    for family, members in families.items():
+        kind = "histogram" if family in histograms else "counter" if members[0].name.endswith("_total") else "gauge"
+        lines.append(f"# TYPE {family} {kind}")
+        for s in members:
+            labels = ",".join(f'{k}="{v}"' for k, v in s.labels)
+            head = f"{s.name}{{{labels}}}" if labels else s.name
+            lines += [f"{head} {value!r} {ts:.0f}" for ts, value in s.points]
+    lines.append("# EOF")
+    return "\n".join(lines) + "\n"
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from html import escape
 
+from slo.durations import format_duration
 from slo.report import duration, pct
 from slo.report_charts import ACTION_COLOURS, TIER_COLOURS, Chart
 from slo.report_model import AlertEpisode, SLOHistory, SLOReport
@@ -30,7 +31,7 @@ p.meta, .muted { color: var(--muted); }
 table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
 th, td { text-align: left; padding: 5px 10px 5px 0; border-bottom: 1px solid var(--rule); vertical-align: top; }
 th { font-weight: 600; white-space: nowrap; }
-td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, td:first-child { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 560px), 1fr)); gap: 12px 24px; }
 figure { margin: 0; }
 figure svg { width: 100%; height: auto; display: block; }
@@ -121,6 +122,13 @@ def recovery_rows(report: SLOReport) -> list[list[str]]:
     ]
 
 
+def _range_text(report: SLOReport) -> str:
+    span = report.span
+    return (
+        f"{_time(span.times[0])} to {_time(span.end)} ({span.label}, a point every {format_duration(round(span.step))})"
+    )
+
+
 def _decision_text(report: SLOReport) -> tuple[str, str]:
     d = report.decision
     if d is None:
@@ -180,7 +188,7 @@ def html(report: SLOReport, charts: Sequence[Chart], prometheus: str = "") -> st
     summary = {c.key: c for c in by_slo.get(None, [])}
     span = report.span
     action, detail = _decision_text(report)
-    meta = f"{_time(span.times[0])} to {_time(span.end)} ({span.label}, a point every {lasted(span.step)})"
+    meta = _range_text(report)
     meta += f" · spec {report.source}" + (f" · Prometheus {prometheus}" if prometheus else "")
     body = [
         f"<h1>SLO report: {escape(report.service)}</h1>",
@@ -243,12 +251,10 @@ def markdown(
     for chart in charts:
         by_slo.setdefault(chart.slo, []).append(chart)
     summary = {c.key: c for c in by_slo.get(None, [])}
-    span = report.span
     action, detail = _decision_text(report)
     out = [
         f"# SLO report: {report.service}",
-        f"{_time(span.times[0])} to {_time(span.end)} ({span.label}, a point every {lasted(span.step)}); "
-        f"spec {report.source}" + (f"; Prometheus {prometheus}" if prometheus else ""),
+        f"{_range_text(report)}; spec {report.source}" + (f"; Prometheus {prometheus}" if prometheus else ""),
         f"## Budget policy: **{action}**",
         detail,
     ]

@@ -165,6 +165,9 @@ def _exhaustion(ax: Axes, h: SLOHistory, span: Span, horizon: float, window: str
         when, hours, color=LINE, linewidth=2.2, label=f"at the burn over {window}", gid=f"series-exhaustion-{h.slo}"
     )
     ax.set_ylim(0, cap * 1.05)
+    known = [v for v in hours if not math.isnan(v)]
+    if known and max(known) == 0:  # drawn along the axis, which reads as nothing drawn
+        ax.text(0.5, 0.5, "budget spent at every step", transform=ax.transAxes, ha="center", color="#b2182b")
     ax.yaxis.set_major_formatter(FuncFormatter(_hours))
     ax.legend(loc="upper left", fontsize=8.5, frameon=False, ncols=2)
     _time_axis(ax, span)

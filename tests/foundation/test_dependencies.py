@@ -23,8 +23,10 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 PROJECT = canonicalize_name(PYPROJECT["name"])
 # Which declarations each folder's imports may draw on: the server's own packages see only `dependencies`.
 SCOPES = {
-    "app": (), "telemetry": (), "slo": (), "alerts": (), "dashboards": ("dashboards",), "loadtests": ("loadtest",),
+    "app": (), "telemetry": (), "slo": ("report",), "alerts": (), "dashboards": ("dashboards",),
+    "loadtests": ("loadtest",),
 }  # fmt: skip
+# slo draws on `report` only in slo/report_charts.py, which the server never imports (a test below checks).
 # Declared but never imported by name: SQLAlchemy loads the driver from the URL's scheme, and zoneinfo reads
 # tzdata's zone files where the system has none.
 LOADED_BY_NAME = {"aiosqlite", "tzdata"}
@@ -111,8 +113,8 @@ def locked(*args: str) -> set[str]:
     return {canonicalize_name(Requirement(line.partition(" ")[0]).name) for line in lines}
 
 
-def test_the_server_install_leaves_out_locust_and_the_grafana_sdk_and_dev_brings_them() -> None:
-    extras = {"locust", "gevent", "grafana-foundation-sdk"}
+def test_the_server_install_leaves_out_locust_the_grafana_sdk_and_matplotlib_and_dev_brings_them() -> None:
+    extras = {"locust", "gevent", "grafana-foundation-sdk", "matplotlib"}
     assert not extras & locked("--no-dev"), "the image and `pip install .` must not pull the load-test tools"
     assert extras <= locked("--extra", "dev")
 
@@ -147,3 +149,29 @@ def test_dashboards_build_without_the_grafana_sdk_says_how_to_install_it(tmp_pat
     assert result.returncode == 69, result.stderr
     assert "pip install 'todochat[dashboards]'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_slo_report_without_matplotlib_says_how_to_install_it(tmp_path: Path) -> None:
+    args = ["slo", "report", "--prometheus", "http://127.0.0.1:9", "-o", str(tmp_path / "report.html")]
+    result = run_cli(python_without(tmp_path, "matplotlib"), *args)
+    assert result.returncode == 69, result.stderr
+    assert "pip install 'todochat[report]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_only_the_report_charts_import_the_report_extra() -> None:
+    importers = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "slo").rglob("*.py")
+        if any(
+            isinstance(node, ast.Import | ast.ImportFrom)
+            and any(
+                (name or "").partition(".")[0] == "matplotlib"
+                for name in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module])
+            )
+            for node in ast.walk(ast.parse(path.read_text()))
+        )
+    }
+    assert importers == {"slo/report_charts.py"}
+    for path in (ROOT / "app").rglob("*.py"):
+        assert "report_charts" not in path.read_text(), f"{path} would make the server need matplotlib"

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from app.core.config import DEFAULT_SECRET_KEY, Settings, SettingsError, get_settings, normalize_database_url
 from app.db.pool import WarmQueuePool
 from app.db.session import create_engine
+from tests.api.helpers import running_app
 from tests.conftest import make_settings
-from tests.foundation.helpers import running_app
 
 NEON = "postgresql://alex:AbC123dEf@ep-cool-darkness-123456.us-east-2.aws.neon.tech/dbname"
 GOOD_SECRET = "s" * 32

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
 from app.db.models import RefreshToken, User
-from tests.foundation.helpers import PASSWORD, app_client, assert_error_shape, bearer, new_email
+from tests.api.helpers import PASSWORD, app_client, assert_error_shape, bearer, new_email
 
 REGISTER = "/api/v1/auth/register"
 LOGIN = "/api/v1/auth/login"

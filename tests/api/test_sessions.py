@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.core.config import Settings
 from app.core.revocation import RedisRevocationStore
 from app.db.models import RefreshToken
+from tests.api.helpers import PASSWORD, app_client, assert_error_shape, bearer
 from tests.conftest import REDIS_URL, make_settings
-from tests.foundation.helpers import PASSWORD, app_client, assert_error_shape, bearer
 from tests.support import LiveServer, free_port
 
 ME = "/api/v1/auth/me"

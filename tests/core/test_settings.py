@@ -211,7 +211,7 @@ async def test_the_running_apps_postgres_pool_keeps_5_open_and_grows_to_20(postg
         finally:
             for conn in held:
                 await conn.close()
-        # All twenty stay open for DB_POOL_IDLE_SECONDS (tests/foundation/test_pool.py closes them).
+        # All twenty stay open for DB_POOL_IDLE_SECONDS (tests/db/test_pool.py closes them).
         assert (pool.checkedin(), pool.checkedout()) == (20, 0)
 
 

@@ -20,6 +20,9 @@ from tests.support import IN_CI, LiveServer, live, make_settings, migrate, scrat
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
+# pyproject's filterwarnings reaches only this process: the servers, workers and commands the tests start inherit
+# this instead, so a deprecation in them fails the test too (it exits on start or answers 500, with the warning).
+os.environ.setdefault("PYTHONWARNINGS", "error::DeprecationWarning,error::PendingDeprecationWarning")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -19,6 +19,7 @@ from app.core.config import Settings
 from app.core.ratelimit import RateLimiter, build_rate_limiter
 from app.core.revocation import MemoryRevocationStore, RedisRevocationStore, RevocationStore
 from app.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
+from app.mcp import client as mcp_client
 from app.services.auth import ActiveSessionCache, VerifiedTokens
 
 if TYPE_CHECKING:
@@ -81,4 +82,5 @@ class Runtime:
     async def close(self) -> None:
         if self.redis is not None:
             await self.redis.aclose()
+        await mcp_client.close_pool()
         await self.engine.dispose()

@@ -1,10 +1,12 @@
 """`make bench-chat`: chat turns/s beside REST task creates/s on the same server, in the same run.
 
-Two servers share one database: one reaches its mounted MCP server in memory (the default), the other over
-loopback HTTP (MCP_LOCAL_TRANSPORT=http, the way every turn went before). Rounds interleave REST creates, memory
-turns and HTTP turns, so the machine's noise falls on all three alike; each round prints requests/s and the
-server's CPU milliseconds per request. The offline model answers, so a turn costs what the product adds to a
-model, not the model. Settings: BENCH_SECONDS (per round, 5), BENCH_ROUNDS (3), BENCH_CONCURRENCY (8),
+Three servers share one database: one reaches its mounted MCP server in memory (the default), one does the same
+but lets each turn's MCP session compile its own output-schema validators (MCP_SHARE_OUTPUT_VALIDATORS=false, the
+SDK's own way), and one goes over loopback HTTP (MCP_LOCAL_TRANSPORT=http). Rounds interleave REST creates and the
+three kinds of turn, so the machine's noise falls on all alike; each round prints requests/s, the server's CPU
+milliseconds and the SQL statements per request (from its db_client_operation_duration_seconds counts, less the
+events poller's reads). The offline model answers, so a turn costs what the product adds to a model, not the
+model. Settings: BENCH_SECONDS (per round, 5), BENCH_ROUNDS (3), BENCH_CONCURRENCY (8),
 BENCH_DATABASES (sqlite,postgresql; PostgreSQL needs TEST_DATABASE_URL).
 """
 
@@ -28,6 +30,8 @@ from bench.servers import Server, cpu_seconds, database, postgres_server_url, st
 SECRET = "bench-chat-secret-key-0123456789abcdef0123456789"  # noqa: S105 - a throwaway server's key
 PASSWORD = "correct horse battery"  # noqa: S105 - a throwaway account
 REST, MEMORY, LOOPBACK = "REST create", "chat turn, MCP in memory", "chat turn, MCP over loopback"
+PER_SESSION = "chat turn, in memory, SDK validators"
+KINDS = (REST, MEMORY, PER_SESSION, LOOPBACK)
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,11 @@ class Round:
     seconds: float
     cpu_seconds: float
     errors: int
+    statements: float
+
+    @property
+    def statements_each(self) -> float:
+        return self.statements / max(self.requests, 1)
 
     @property
     def per_second(self) -> float:
@@ -98,9 +107,20 @@ def measure(kind: str, server: Server, token: str, seconds: float, concurrency: 
     async def chat(client: httpx.AsyncClient, i: int) -> httpx.Response:
         return await client.post("/api/v1/chat", headers=headers, json={"message": f"add a task to buy milk {i}"})
 
-    before = cpu_seconds(server.pid)
+    before, statements = cpu_seconds(server.pid), _statements(server.url)
     done, errors, elapsed = asyncio.run(_drive(server.url, rest if kind == REST else chat, seconds, concurrency))
-    return Round(kind, done, elapsed, cpu_seconds(server.pid) - before, errors)
+    cpu = cpu_seconds(server.pid) - before
+    return Round(kind, done, elapsed, cpu, errors, _statements(server.url) - statements)
+
+
+def _statements(url: str) -> float:
+    """Statements the server has sent so far, less the events poller's reads (they follow the clock, not load)."""
+    poller = 'db_collection_name="user_events",db_operation_name="SELECT"'
+    total = 0.0
+    for line in httpx.get(f"{url}/metrics", timeout=30).text.splitlines():
+        if line.startswith("db_client_operation_duration_seconds_count{") and poller not in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 def _spread(values: list[float]) -> str:
@@ -117,30 +137,35 @@ def run_backend(backend: str, seconds: float, rounds: int, concurrency: int) -> 
         REMINDER_WORKER="false",
         OTEL_TRACES_EXPORTER="none",
     )
-    results: dict[str, list[Round]] = {REST: [], MEMORY: [], LOOPBACK: []}
+    results: dict[str, list[Round]] = {kind: [] for kind in KINDS}
     with tempfile.TemporaryDirectory() as logs, contextlib.ExitStack() as stack:
         url = stack.enter_context(database(backend))
         memory = Server("memory", {**env, "DATABASE_URL": url, "MCP_LOCAL_TRANSPORT": "memory"})
+        per_session = Server(
+            "per-session",
+            {**env, "DATABASE_URL": url, "MCP_LOCAL_TRANSPORT": "memory", "MCP_SHARE_OUTPUT_VALIDATORS": "false"},
+        )
         loopback = Server("loopback", {**env, "DATABASE_URL": url, "MCP_LOCAL_TRANSPORT": "http"})
+        servers = (memory, per_session, loopback)
         try:
-            for server in (memory, loopback):
+            for server in servers:
                 server.start(Path(logs) / f"{server.name}.log")
-            token = _token(memory.url)  # one user: both servers share the database and the secret
-            plan = [(REST, memory), (MEMORY, memory), (LOOPBACK, loopback)]
+            token = _token(memory.url)  # one user: the servers share the database and the secret
+            plan = [(REST, memory), (MEMORY, memory), (PER_SESSION, per_session), (LOOPBACK, loopback)]
             for kind, server in plan:  # warm up: pools, caches, lazy imports
                 measure(kind, server, token, 1, concurrency)
             for i in range(rounds):
-                for kind, server in plan[i % 3 :] + plan[: i % 3]:
+                for kind, server in plan[i % len(plan) :] + plan[: i % len(plan)]:
                     r = measure(kind, server, token, seconds, concurrency)
                     results[kind].append(r)
                     print(
-                        f"  {backend} round {i + 1} {kind:<30} {r.per_second:7.1f}/s  {r.cpu_ms:6.2f} ms CPU each"
-                        f"  ({r.requests} answered, {r.errors} errors)",
+                        f"  {backend} round {i + 1} {kind:<36} {r.per_second:7.1f}/s  {r.cpu_ms:6.2f} ms CPU"
+                        f"  {r.statements_each:5.1f} statements each  ({r.requests} answered, {r.errors} errors)",
                         flush=True,
                     )
         finally:
-            memory.stop()
-            loopback.stop()
+            for server in servers:
+                server.stop()
     return results
 
 
@@ -154,14 +179,15 @@ def main() -> None:
         results = run_backend(backend, seconds, rounds, concurrency)
         rest = statistics.median(r.per_second for r in results[REST])
         summary.append((backend, results, rest))
-    print("\n                                     requests/s (range)      server CPU ms each   vs REST create")
+    print(f"\n  {'':<38}requests/s (range)      server CPU ms each   statements each   vs REST create")
     for backend, results, rest in summary:
         print(f"{backend}")
-        for kind in (REST, MEMORY, LOOPBACK):
+        for kind in KINDS:
             rates = [r.per_second for r in results[kind]]
             cpu = [r.cpu_ms for r in results[kind]]
+            statements = statistics.median(r.statements_each for r in results[kind])
             ratio = statistics.median(rates) / rest if rest else float("nan")
-            print(f"  {kind:<32} {_spread(rates)}   {_spread(cpu)}   {ratio:6.3f}")
+            print(f"  {kind:<38}{_spread(rates)}   {_spread(cpu)}   {statements:15.1f}   {ratio:6.3f}")
 
 
 if __name__ == "__main__":

@@ -70,9 +70,34 @@ def _burn_lines(slo: SLO) -> list[Line]:
     return [Line(t.factor, TIER_COLORS[t.tier]) for t in BURN_TIERS if t.tier in slo.tiers]
 
 
-def _event_slo(b: Board, slo: SLO) -> None:
+def exhaustion_panel(spec: Spec, slo: SLO, *, width: int) -> Panel | None:
+    """Time to exhaustion: red under the policy's forecast horizon (None without a policy)."""
+    if spec.policy is None:
+        return None
+    ex = spec.policy.exhaustion
+    horizon = format_duration(ex.horizon_seconds)
+    return stat_panel(
+        "Time to exhaustion",
+        f"Error budget left over the burn rate of the last {ex.window}: when the {slo.window.label} budget runs out "
+        f"at this pace. Red under {horizon}, where {c.ALERT_EXHAUSTION} opens a ticket; infinite while nothing burns.",
+        [Query(_slo_rule(c.RULE_SLO_EXHAUSTION, slo.name))],
+        unit="s",
+        base="red",
+        lines=[Line(float(ex.horizon_seconds), OK_COLOR)],
+        width=width,
+        height=8,
+    )
+
+
+def _event_slo(b: Board, spec: Spec, slo: SLO) -> None:
     period = slo.window.label
     b.row(f"{slo.name}: {slo.description}")
+    ind = slo.indicator
+    latency = isinstance(ind, LatencyIndicator) and ind.percentile is not None
+    forecast = spec.policy is not None  # room for the time to exhaustion: SLI, budget and burn give up columns
+    widths = {"sli": 5 if latency else 6, "budget": 3 if latency else 4, "burn": 4 if latency else 6}
+    if not forecast:
+        widths = {"sli": 6, "budget": 4, "burn": 5 if latency else 10}
     panels = [
         timeseries_panel(
             "SLI against objective",
@@ -84,10 +109,9 @@ def _event_slo(b: Board, slo: SLO) -> None:
             ],
             unit="percentunit",
             lines=[Line(slo.objective)],
-            width=6,
+            width=widths["sli"],
         )
     ]
-    ind = slo.indicator
     if isinstance(ind, LatencyIndicator) and ind.percentile is not None:
         label = f"P{ind.percentile * 100:g}"
         panels.append(
@@ -111,9 +135,14 @@ def _event_slo(b: Board, slo: SLO) -> None:
             unit="percentunit",
             base="red",
             lines=[Line(0.0, OK_COLOR)],
-            width=4,
+            width=widths["budget"],
             height=8,
         ),
+    ]
+    tte = exhaustion_panel(spec, slo, width=widths["budget"])
+    if tte is not None:
+        panels.append(tte)
+    panels += [
         timeseries_panel(
             "Burn rate per alert window",
             "Error ratio over the error budget, per window (1 = spending the budget exactly over the period). "
@@ -122,7 +151,7 @@ def _event_slo(b: Board, slo: SLO) -> None:
             unit="none",
             lines=_burn_lines(slo),
             min_value=0,
-            width=5 if len(panels) > 1 else 10,
+            width=widths["burn"],
         ),
         firing_tier(slo.name, height=8),
     ]
@@ -228,13 +257,14 @@ def board(spec: Spec) -> Board:
     b.variables(slo_variable(spec))
     chosen = f'{c.LABEL_SLO}=~"${SLO_VAR}"'
     b.row("Summary")
-    b.add(
+    summary = [
         timeseries_panel(
             "Error budget remaining",
             "Share of each SLO's error budget left over its period.",
             [Query(rule(c.RULE_SLO_BUDGET_REMAINING, chosen), "{{" + c.LABEL_SLO + "}}")],
             unit="percentunit",
             lines=[Line(0.0)],
+            width=12 if spec.policy is None else 8,
         ),
         timeseries_panel(
             f"Burn rate over {SHORT_WINDOW}",
@@ -243,7 +273,25 @@ def board(spec: Spec) -> Board:
             unit="none",
             lines=[Line(t.factor, TIER_COLORS[t.tier]) for t in BURN_TIERS],
             min_value=0,
+            width=12 if spec.policy is None else 8,
         ),
+    ]
+    if spec.policy is not None:
+        ex = spec.policy.exhaustion
+        summary.append(
+            timeseries_panel(
+                "Time to error budget exhaustion",
+                f"When each SLO's budget runs out at the burn rate of the last {ex.window} (no line while nothing "
+                f"burns). Dashed: the {format_duration(ex.horizon_seconds)} horizon of {c.ALERT_EXHAUSTION}.",
+                [Query(rule(c.RULE_SLO_EXHAUSTION, chosen), "{{" + c.LABEL_SLO + "}}")],
+                unit="s",
+                lines=[Line(float(ex.horizon_seconds), TIER_COLORS[ex.tier])],
+                min_value=0,
+                width=8,
+            )
+        )
+    b.add(
+        *summary,
         table_panel(
             "Firing alerts",
             "Alerts firing now for the chosen SLOs, with their tier.",
@@ -252,7 +300,7 @@ def board(spec: Spec) -> Board:
     )
     for slo in spec.slos:
         if not isinstance(slo.indicator, GaugeIndicator):
-            _event_slo(b, slo)
+            _event_slo(b, spec, slo)
     gauges = [s for s in spec.slos if isinstance(s.indicator, GaugeIndicator)]
     if gauges:
         _recovery(b, gauges)

@@ -13,11 +13,12 @@ from slo import DEFAULT_SPEC_PATH
 from slo.alertmanager import alertmanager_config
 from slo.engine import evaluate, plan
 from slo.engine.queries import Query
+from slo.engine.results import Report
 from slo.errors import SourceError, SpecError
 from slo.generate import generated_files, stale_files, write_files
 from slo.load import load_spec
 from slo.model import TIER_RANK, GaugeIndicator, Spec
-from slo.report import render
+from slo.report import policy_exit_code, render, render_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 ALERTS_DIR = ROOT / "alerts"
@@ -25,10 +26,13 @@ EXIT_SPEC_INVALID = 65
 EXIT_SOURCE_UNAVAILABLE = 69
 EXIT_GENERATED_STALE = 1
 TIER_EXIT_BASE = 10  # exit 11 low, 12 medium, 13 high, 14 critical
+# `slo policy check`: 0 no step holds, 21 notify, 22 freeze_features, 23 freeze_all (slo.report.policy_exit_code)
 
 slo_cli = typer.Typer(help="Service level objectives: validate, evaluate, generate rules.", no_args_is_help=True)
 openslo_cli = typer.Typer(help="OpenSLO v1 import and export.", no_args_is_help=True)
 slo_cli.add_typer(openslo_cli, name="openslo")
+policy_cli = typer.Typer(help="The error budget policy: what the budget says about deploying.", no_args_is_help=True)
+slo_cli.add_typer(policy_cli, name="policy")
 
 SpecOption = Annotated[Path | None, typer.Option("--spec", help="SLO spec file (default: the packaged spec)")]
 
@@ -65,21 +69,12 @@ def validate(
     )
 
 
-@slo_cli.command("evaluate")
-def evaluate_cmd(
-    prometheus: Annotated[str, typer.Option("--prometheus", help="Prometheus base URL, e.g. http://127.0.0.1:9090")],
-    spec_path: SpecOption = None,
-    at: Annotated[float | None, typer.Option(help="Unix time to evaluate at (default: now)")] = None,
-    drills: Annotated[Path | None, typer.Option(help="Backup/drill records (JSON lines) for RTO/RPO")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
-) -> None:
-    """Evaluate the spec against Prometheus; the exit code is the worst tier firing (0 none, 11 low .. 14 critical)."""
+def _evaluate_against(prometheus: str, spec: Spec, now: float, drills: Path | None = None) -> Report:
+    """Evaluate the spec from Prometheus (and drill records); exits 69 when a source cannot be read."""
     from slo.sources.drills import drill_series, read_records
     from slo.sources.prometheus import PrometheusSource
     from slo.sources.series import answer
 
-    spec = _load(spec_path)
-    now = at if at is not None else time.time()
     queries = plan(spec, now)
     try:
         observations = dict(PrometheusSource(prometheus).answer(queries, now))
@@ -91,9 +86,46 @@ def evaluate_cmd(
     except SourceError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_SOURCE_UNAVAILABLE) from err
-    report = evaluate(spec, observations, now)
+    return evaluate(spec, observations, now)
+
+
+@slo_cli.command("evaluate")
+def evaluate_cmd(
+    prometheus: Annotated[str, typer.Option("--prometheus", help="Prometheus base URL, e.g. http://127.0.0.1:9090")],
+    spec_path: SpecOption = None,
+    at: Annotated[float | None, typer.Option(help="Unix time to evaluate at (default: now)")] = None,
+    drills: Annotated[Path | None, typer.Option(help="Backup/drill records (JSON lines) for RTO/RPO")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Evaluate the spec against Prometheus; the exit code is the worst tier firing (0 none, 11 low .. 14 critical)."""
+    spec = _load(spec_path)
+    report = _evaluate_against(prometheus, spec, at if at is not None else time.time(), drills)
     typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else render(report))
     raise typer.Exit(tier_exit_code(report.worst_tier))
+
+
+@policy_cli.command("check")
+def policy_check(
+    prometheus: Annotated[str, typer.Option("--prometheus", help="Prometheus base URL, e.g. http://127.0.0.1:9090")],
+    spec_path: SpecOption = None,
+    at: Annotated[float | None, typer.Option(help="Unix time to evaluate at (default: now)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON")] = False,
+) -> None:
+    """Print the budget policy's decision (which SLO, which step, why); exit 0 none, 21 notify, 22 freeze_features,
+    23 freeze_all (65 no policy in the spec, 69 Prometheus unreachable)."""
+    spec = _load(spec_path)
+    if spec.policy is None:
+        typer.echo(f"{spec.source}: policy: this spec has no budget policy to check", err=True)
+        raise typer.Exit(EXIT_SPEC_INVALID)
+    report = _evaluate_against(prometheus, spec, at if at is not None else time.time())
+    assert report.policy is not None  # the spec has a policy
+    if as_json:
+        data = report.to_dict()
+        exhaustion = {s["slo"]: s["time_to_exhaustion"] for s in data["slos"]}
+        typer.echo(json.dumps({**data["policy"], "time_to_exhaustion": exhaustion, "at": report.at}, indent=2))
+    else:
+        typer.echo(render_policy(report))
+    raise typer.Exit(policy_exit_code(report.policy.action))
 
 
 @slo_cli.command()

@@ -24,6 +24,7 @@ from slo.model import (
     Spec,
     Window,
 )
+from slo.policy import build_policy
 from slo.spec import (
     CalendarDoc,
     GaugeDoc,
@@ -162,6 +163,7 @@ def build(doc: SpecDoc, source: str = "<memory>") -> Spec:
         scaling=scaling,
         receivers=Receivers(doc.receivers.page, doc.receivers.ticket, doc.receivers.digest),
         source=source,
+        policy=build_policy(doc.policy, d.runbook_url) if doc.policy is not None else None,
     )
 
 

@@ -6,11 +6,14 @@ import calendar
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from slo.catalog import HISTOGRAMS, counter_series, format_le
 from slo.durations import format_duration
 from telemetry import conventions as c
+
+if TYPE_CHECKING:
+    from slo.policy import BudgetPolicy
 
 Tier = Literal["critical", "high", "medium", "low"]
 TIERS: Final[tuple[Tier, ...]] = ("critical", "high", "medium", "low")
@@ -244,6 +247,7 @@ class Spec:
     scaling: ScalingPolicy | None = None
     receivers: Receivers = field(default_factory=lambda: Receivers("", "", ""))
     source: str = "<memory>"
+    policy: BudgetPolicy | None = None  # the error budget policy and exhaustion forecast (slo.policy)
 
     def slo(self, name: str) -> SLO:
         for item in self.slos:

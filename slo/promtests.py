@@ -12,7 +12,7 @@ from typing import Any
 
 from slo.catalog import HISTOGRAMS, format_le
 from slo.engine import evaluate, plan
-from slo.engine.results import Alert
+from slo.engine.results import Alert, Report
 from slo.model import SLO, GaugeIndicator, LatencyIndicator, Matcher, RatioIndicator, Selector, Spec
 from slo.rules import rule_files
 from slo.sources.series import Series, answer
@@ -44,6 +44,7 @@ class Scenario:
     steps: int
     lines: tuple[Line, ...]
     alertnames: tuple[str, ...]
+    forecast: str | None = None  # an SLO whose recorded time to exhaustion must equal the engine's
 
 
 def _num(v: float) -> str:
@@ -134,27 +135,44 @@ def event_lines(slo: SLO, total_per_step: list[float], bad_per_step: list[float]
     return tuple(lines)
 
 
-def slo_scenarios(slo: SLO) -> list[Scenario]:
-    """A burst of errors after a healthy spell, and a steady healthy service."""
+def slo_scenarios(slo: SLO, forecast: bool = False) -> list[Scenario]:
+    """A burst of errors after a healthy spell, a steady healthy service, and (with a policy) a slow leak that
+    spends the budget within the forecast horizon without tripping a burn-rate tier."""
     steps, burst = 430, 70
     rate = float(max(100, 2 * slo.min_events))
     bad_share = min(20 * slo.error_budget, 0.5)
     calm_share = 0.2 * slo.error_budget
+    leak_share = 0.95 * slo.error_budget
     burst_bad = [0.0] * (steps - burst) + [rate * bad_share] * burst
-    return [
+    names = (c.ALERT_BURN_RATE, c.ALERT_EXHAUSTION) if forecast else (c.ALERT_BURN_RATE,)
+    checked = slo.name if forecast else None
+    scenarios = [
         Scenario(
             f"{slo.name}: a {bad_share:.2%} error burst for {burst} minutes fires what the engine fires",
             steps,
             event_lines(slo, [rate] * steps, burst_bad),
-            (c.ALERT_BURN_RATE,),
+            names,
+            checked,
         ),
         Scenario(
             f"{slo.name}: {calm_share:.3%} errors for {steps} minutes fire nothing",
             steps,
             event_lines(slo, [rate] * steps, [rate * calm_share] * steps),
-            (c.ALERT_BURN_RATE,),
+            names,
+            checked,
         ),
     ]
+    if forecast:
+        scenarios.append(
+            Scenario(
+                f"{slo.name}: {leak_share:.3%} errors for {steps} minutes forecast the budget gone, burning no tier",
+                steps,
+                event_lines(slo, [rate] * steps, [rate * leak_share] * steps),
+                names,
+                checked,
+            )
+        )
+    return scenarios
 
 
 def _gauge_lines(
@@ -285,12 +303,34 @@ def _expected(alert: Alert, annotations: dict[tuple[str, str, str], dict[str, st
     return {"exp_labels": dict(sorted(labels.items())), "exp_annotations": notes}
 
 
-def engine_alerts(spec: Spec, scenario: Scenario) -> list[Alert]:
-    """The alerts the engine fires at the end of a scenario."""
+def engine_report(spec: Spec, scenario: Scenario) -> Report:
+    """The engine's evaluation at the end of a scenario."""
     now = float(scenario.steps * STEP)
     series = [line.series() for line in scenario.lines]
-    report = evaluate(spec, answer(plan(spec, now), series, now), now)
-    return [a for a in report.firing if a.name in scenario.alertnames]
+    return evaluate(spec, answer(plan(spec, now), series, now), now)
+
+
+def engine_alerts(spec: Spec, scenario: Scenario) -> list[Alert]:
+    """The alerts the engine fires at the end of a scenario."""
+    return [a for a in engine_report(spec, scenario).firing if a.name in scenario.alertnames]
+
+
+def forecast_checks(spec: Spec, scenario: Scenario) -> list[dict[str, Any]]:
+    """The recorded time to exhaustion equals the engine's (within 1e-9 relative), as a promtool expression test.
+
+    promtool compares sample values exactly, and the rule and the engine round differently in the last bits, so
+    the test asks Prometheus whether the two agree (1) rather than for the number itself.
+    """
+    if scenario.forecast is None or spec.policy is None:
+        return []
+    result = next(r for r in engine_report(spec, scenario).slos if r.slo == scenario.forecast)
+    if result.time_to_exhaustion is None:
+        return []
+    labels = {c.LABEL_SLO: scenario.forecast, c.LABEL_WINDOW: spec.policy.exhaustion.window}
+    inner = ", ".join(f'{k}="{v}"' for k, v in labels.items())
+    value = f"{result.time_to_exhaustion:.17g}"
+    expr = f"abs({c.RULE_SLO_EXHAUSTION}{{{inner}}} - {value}) <= bool {value} * 1e-9"
+    return [{"expr": expr, "eval_time": f"{scenario.steps}m", "exp_samples": [{"labels": f"{{{inner}}}", "value": 1}]}]
 
 
 def suite(spec: Spec, scenarios: list[Scenario], rule_paths: list[str]) -> dict[str, Any]:
@@ -304,14 +344,16 @@ def suite(spec: Spec, scenarios: list[Scenario], rule_paths: list[str]) -> dict[
             expected = [_expected(a, notes) for a in fired if a.name == name]
             expected.sort(key=lambda e: sorted(e["exp_labels"].items()))
             checks.append({"eval_time": f"{sc.steps}m", "alertname": name, "exp_alerts": expected})
-        tests.append(
-            {
-                "name": sc.name,
-                "interval": "1m",
-                "input_series": [line.promtool() for line in sc.lines],
-                "alert_rule_test": checks,
-            }
-        )
+        test: dict[str, Any] = {
+            "name": sc.name,
+            "interval": "1m",
+            "input_series": [line.promtool() for line in sc.lines],
+            "alert_rule_test": checks,
+        }
+        expressions = forecast_checks(spec, sc)
+        if expressions:
+            test["promql_expr_test"] = expressions
+        tests.append(test)
     # Alerts here have no `for`, so evaluating only at the start and at the end is enough and keeps promtool fast.
     longest = max(sc.steps for sc in scenarios)
     return {"rule_files": rule_paths, "evaluation_interval": f"{longest}m", "tests": tests}
@@ -322,7 +364,7 @@ def test_suites(spec: Spec, rule_paths: list[str]) -> dict[str, dict[str, Any]]:
     out = {}
     for slo in spec.slos:
         if not isinstance(slo.indicator, GaugeIndicator):
-            out[f"{slo.name}.test.yaml"] = suite(spec, slo_scenarios(slo), rule_paths)
+            out[f"{slo.name}.test.yaml"] = suite(spec, slo_scenarios(slo, spec.policy is not None), rule_paths)
     gauges = [s for s in spec.slos if isinstance(s.indicator, GaugeIndicator)]
     if gauges:
         out["recovery.test.yaml"] = suite(spec, recovery_scenarios(gauges), rule_paths)

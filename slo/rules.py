@@ -16,6 +16,7 @@ from slo.model import (
     ScalingPolicy,
     Spec,
 )
+from slo.policy import Exhaustion
 from telemetry import conventions as c
 
 Rule = dict[str, Any]
@@ -37,8 +38,47 @@ def _annotations(summary: str, description: str, runbook: str, dashboard: str) -
     return {"summary": summary, "description": description, "runbook_url": runbook, "dashboard_url": dashboard}
 
 
-def slo_group(slo: SLO) -> dict[str, Any]:
-    """Recording rules per window and the four burn-rate alerts of one event-based SLO."""
+def exhaustion_rules(slo: SLO, exhaustion: Exhaustion) -> list[Rule]:
+    """Time to exhaustion (budget left x period / burn over the chosen window) and its forecast alert.
+
+    They read the budget and burn recorded just before them in the same group, so one evaluation sees both.
+    """
+    w = exhaustion.window
+    labels = {c.LABEL_SLO: slo.name, c.LABEL_WINDOW: w}
+    remaining = _sel(c.RULE_SLO_BUDGET_REMAINING, **{c.LABEL_SLO: slo.name})
+    burn = _sel(c.RULE_SLO_BURN_RATE, **labels)
+    rules: list[Rule] = [
+        {
+            "record": c.RULE_SLO_EXHAUSTION,
+            # a spent budget gives 0; no burn gives +Inf (or NaN when spent too), which never alerts
+            "expr": f"{slo.window.seconds} * clamp_min({remaining}, 0) / ignoring({c.LABEL_WINDOW}) {burn}",
+            "labels": labels,
+        }
+    ]
+    if exhaustion.tier in slo.tiers:
+        horizon = format_duration(exhaustion.horizon_seconds)
+        rules.append(
+            {
+                "alert": c.ALERT_EXHAUSTION,
+                "expr": (
+                    f"{_sel(c.RULE_SLO_EXHAUSTION, **labels)} < {exhaustion.horizon_seconds}"
+                    f" and {_sel(c.RULE_SLO_EVENTS, **labels)} >= {slo.min_events}"
+                ),
+                "labels": {c.LABEL_SEVERITY: exhaustion.tier, c.LABEL_SLO: slo.name},
+                "annotations": _annotations(
+                    f"{slo.name}: error budget spent within {horizon} at the current burn",
+                    f"{slo.description} At the burn rate of the last {w}, the {slo.window.label} error budget "
+                    f"({slo.error_budget:.4%} of events) is gone in less than {horizon}.",
+                    exhaustion.runbook_for(slo.name),
+                    slo.dashboard_url,
+                ),
+            }
+        )
+    return rules
+
+
+def slo_group(slo: SLO, exhaustion: Exhaustion | None = None) -> dict[str, Any]:
+    """Recording rules per window, the four burn-rate alerts and the exhaustion forecast of one event SLO."""
     rules: list[Rule] = []
     for label, window in slo_windows(slo):
         base = {c.LABEL_SLO: slo.name, c.LABEL_WINDOW: label}
@@ -71,6 +111,8 @@ def slo_group(slo: SLO) -> dict[str, Any]:
             "labels": {c.LABEL_SLO: slo.name},
         }
     )
+    if exhaustion is not None:
+        rules += exhaustion_rules(slo, exhaustion)
     for bt in BURN_TIERS:
         if bt.tier not in slo.tiers:
             continue
@@ -224,7 +266,8 @@ def rule_files(spec: Spec) -> dict[str, dict[str, Any]]:
     """File name -> Prometheus rule file content, for everything the spec defines."""
     events = [s for s in spec.slos if not isinstance(s.indicator, GaugeIndicator)]
     gauges = [s for s in spec.slos if isinstance(s.indicator, GaugeIndicator)]
-    files: dict[str, dict[str, Any]] = {"slo.rules.yaml": {"groups": [slo_group(s) for s in events]}}
+    exhaustion = spec.policy.exhaustion if spec.policy is not None else None
+    files: dict[str, dict[str, Any]] = {"slo.rules.yaml": {"groups": [slo_group(s, exhaustion) for s in events]}}
     if gauges:
         files["recovery.rules.yaml"] = {"groups": [recovery_group(gauges)]}
     operations = []

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from slo import catalog
 from slo.durations import parse_duration
 from slo.errors import SpecError
+from slo.policy_spec import PolicyDoc
 
 API_VERSION = "slo.todochat/v1"
 SUPPORTED_VERSIONS = (API_VERSION,)
@@ -265,6 +266,7 @@ class SpecDoc(_Doc):
     slos: list[SLODoc]
     rollback: list[RollbackDoc] = []
     scaling: ScalingDoc | None = None
+    policy: PolicyDoc | None = None
 
     @field_validator("api_version")
     @classmethod

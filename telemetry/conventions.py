@@ -138,6 +138,10 @@ RESTORE_DRILL_RPO: Final = "todochat_restore_drill_rpo_seconds"
 SLO_ERROR_BUDGET_REMAINING: Final = "todochat_slo_error_budget_remaining_ratio"  # gauge, label slo
 SLO_BURN_RATE: Final = "todochat_slo_burn_rate"  # gauge, labels slo + window
 SLO_SLI: Final = "todochat_slo_sli_ratio"  # gauge, label slo
+SLO_EXHAUSTION: Final = "todochat_slo_error_budget_exhaustion_seconds"  # gauge, label slo: time to exhaustion
+# gauge, labels slo + step + action: the budget policy's action per SLO (0 none, 1 notify, 2 freeze_features,
+# 3 freeze_all); max() over SLOs is the decision a deploy gets
+SLO_POLICY_ACTION: Final = "todochat_slo_error_budget_policy_action"
 
 # --- Prometheus rule names (recorded by alerts/*.yaml) and the labels they add ---
 LABEL_LE: Final = "le"  # histogram bucket upper bound
@@ -145,6 +149,8 @@ LABEL_INSTANCE: Final = "instance"  # added by Prometheus to every scraped serie
 LABEL_ALERTNAME: Final = "alertname"  # added by Prometheus to every alert
 LABEL_QUANTILE: Final = "quantile"
 LABEL_SIGNAL: Final = "signal"  # scaling signal: cpu, memory, request_rate, response_time
+LABEL_STEP: Final = "step"  # budget policy step name ("" when no step applies)
+LABEL_ACTION: Final = "action"  # budget policy action: none, notify, freeze_features, freeze_all
 RULE_SLO_ERROR_RATIO: Final = "slo:error_ratio"  # labels slo + window: bad / total events
 RULE_SLO_EVENTS: Final = "slo:events"  # labels slo + window: total events (low-traffic guard)
 RULE_SLO_BURN_RATE: Final = "slo:burn_rate"  # labels slo + window: error ratio / error budget
@@ -152,6 +158,7 @@ RULE_SLO_OBJECTIVE: Final = "slo:objective_ratio"  # label slo
 RULE_SLO_BUDGET_REMAINING: Final = "slo:error_budget_remaining_ratio"  # label slo, over the SLO period
 RULE_SLO_LATENCY: Final = "slo:latency_seconds"  # labels slo + window + quantile
 RULE_SLO_GAUGE: Final = "slo:recovery_seconds"  # label slo: the measured RTO/RPO or evidence age
+RULE_SLO_EXHAUSTION: Final = "slo:error_budget_exhaustion_seconds"  # labels slo + window: budget left / burn
 RULE_SCALING_UTILISATION: Final = "scaling:utilisation_ratio"  # labels instance + signal: value / threshold
 ALERT_BURN_RATE: Final = "SLOErrorBudgetBurn"
 ALERT_RECOVERY_OBJECTIVE: Final = "RecoveryObjectiveBreached"
@@ -159,6 +166,7 @@ ALERT_RECOVERY_STALE: Final = "RecoveryEvidenceStale"
 ALERT_RECOVERY_FAILED: Final = "RestoreDrillFailed"
 ALERT_ROLLBACK: Final = "RollbackTrigger"
 ALERT_SCALE_OUT: Final = "ScaleOutSignal"
+ALERT_EXHAUSTION: Final = "ErrorBudgetExhaustionForecast"
 
 # --- Span names and attributes (OpenTelemetry GenAI / MCP semantic conventions) ---
 SPAN_INVOKE_AGENT: Final = "invoke_agent"

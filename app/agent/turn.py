@@ -26,7 +26,7 @@ from app.mcp.local import connect_local_tools
 from app.runtime import Runtime
 from app.schemas.chat import ChatResponse, MessagePublic, ToolCall
 from app.services import conversations
-from app.services.task_views import user_zone
+from app.services.task_views import user_zone, zone_named
 from telemetry import conventions as c
 from telemetry.metrics import chat_messages, chat_turn_duration, chat_turns, chat_turns_in_flight, observe
 
@@ -41,6 +41,8 @@ class TurnInput:
     conversation_id: uuid.UUID | None
     mcp_url: str | None
     """None: the MCP server in this process, in memory."""
+    timezone: str | None = None
+    """The user's time zone name if authentication has just read it; else the turn reads it."""
 
 
 def chat_model(runtime: Runtime) -> ChatModel:
@@ -56,16 +58,20 @@ def _tools_refused(err: CircuitOpen) -> ToolsUnavailable:
 
 def _connection(runtime: Runtime, turn: TurnInput) -> AbstractAsyncContextManager[McpTools]:
     timeout = runtime.settings.gemini_timeout_seconds
+    share = runtime.settings.mcp_share_output_validators
     if turn.mcp_url is None:
         if runtime.mcp_server is None:
             raise RuntimeError("no MCP server runs in this process")
-        return connect_local_tools(runtime.mcp_server, user_id=turn.user_id, token=turn.token, timeout_seconds=timeout)
+        return connect_local_tools(
+            runtime.mcp_server, user_id=turn.user_id, token=turn.token, timeout_seconds=timeout, share_validators=share
+        )
     return connect_tools(
         turn.mcp_url,
         turn.token,
         partition=str(turn.user_id),
         timeout_seconds=timeout,
         headers=agent_headers(runtime.settings, turn.token),
+        share_validators=share,
     )
 
 
@@ -99,18 +105,16 @@ async def begin_turn(runtime: Runtime, turn: TurnInput) -> tuple[uuid.UUID, Turn
         NotFound: the conversation is not the user's.
     """
     async with runtime.sessions() as session:
-        conversation = await conversations.open_conversation(
-            session=session, user_id=turn.user_id, conversation_id=turn.conversation_id, first_message=turn.message
-        )
-        recent = await conversations.recent_messages(
-            session=session, conversation_id=conversation.id, limit=runtime.settings.chat_history_messages
-        )
-        zone = await user_zone(session, user_id=turn.user_id)
-        await conversations.add_message(
-            session=session, conversation_id=conversation.id, role="user", content=turn.message
+        zone = zone_named(turn.timezone) if turn.timezone else await user_zone(session, user_id=turn.user_id)
+        opened = await conversations.open_turn(
+            session=session,
+            user_id=turn.user_id,
+            conversation_id=turn.conversation_id,
+            message=turn.message,
+            history=runtime.settings.chat_history_messages,
         )
     chat_messages.labels(**{c.LABEL_ROLE: "user"}).inc()
-    return conversation.id, TurnContext(_history(recent), system_prompt(utcnow(), zone))
+    return opened.conversation.id, TurnContext(_history(opened.history), system_prompt(utcnow(), zone))
 
 
 async def run_turn(
@@ -147,10 +151,9 @@ async def _run_turn(
         )
         calls = [ToolCall(**asdict(record)) for record in result.tool_calls]
         async with runtime.sessions() as session:
-            await conversations.add_message(
+            await conversations.add_reply(
                 session=session,
                 conversation_id=conversation_id,
-                role="assistant",
                 content=result.response,
                 tool_calls=[call.model_dump() for call in calls] or None,
             )

@@ -71,6 +71,8 @@ class Principal:
     user_id: uuid.UUID
     session_id: uuid.UUID
     token: str
+    timezone: str | None = None
+    """The user's time zone name when this request read it while checking the session (None: not read)."""
 
 
 def access_token_from(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str:
@@ -102,12 +104,15 @@ async def get_principal(
     # sign-out at once. A session of its own, closed at once: routes that talk to the model for seconds must not
     # hold a pooled connection.
     cache = runtime.active_sessions
+    timezone = None
     if request.method not in _READ_METHODS or not cache.is_active(user_id=claims.user_id, session_id=claims.session_id):
         async with runtime.read_sessions() as session:
-            await require_active_session(session=session, user_id=claims.user_id, session_id=claims.session_id)
+            timezone = await require_active_session(
+                session=session, user_id=claims.user_id, session_id=claims.session_id
+            )
         cache.remember(user_id=claims.user_id, session_id=claims.session_id)
     request.state.user_id = claims.user_id
-    return Principal(user_id=claims.user_id, session_id=claims.session_id, token=token)
+    return Principal(user_id=claims.user_id, session_id=claims.session_id, token=token, timezone=timezone)
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]

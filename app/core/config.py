@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # How chat turns reach an MCP server mounted in this process: "memory" (the SDK's in-memory transport) or
     # "http" (a loopback request through the whole stack, as an external client's; kept to compare and fall back).
     mcp_local_transport: Literal["memory", "http"] = "memory"
+    # Compiled tool output-schema validators kept for the process rather than rebuilt by each turn's MCP session
+    # (app/mcp/validators.py); false gives the SDK's own per-session behaviour back.
+    mcp_share_output_validators: bool = True
     redis_url: str | None = None
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None

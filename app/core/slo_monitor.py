@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from slo.engine import Report, evaluate, plan
 from slo.load import load_spec
 from slo.model import Spec
+from slo.policy import ACTION_RANK
 from slo.sources.registry import History, registry_series
 from telemetry import conventions as c
 
@@ -83,6 +84,11 @@ class SLOStateCollector(Collector):
         burn = GaugeMetricFamily(
             c.SLO_BURN_RATE, "Error budget burn rate per window.", labels=[c.LABEL_SLO, c.LABEL_WINDOW]
         )
+        exhaustion = GaugeMetricFamily(
+            c.SLO_EXHAUSTION,
+            "Seconds until the error budget is spent at the policy window's burn rate (0: spent).",
+            labels=[c.LABEL_SLO],
+        )
         for result in report.slos:
             if result.error_budget_remaining is not None:
                 budget.add_metric([result.slo], result.error_budget_remaining)
@@ -91,7 +97,23 @@ class SLOStateCollector(Collector):
             for w in result.windows:
                 if w.burn_rate is not None:
                     burn.add_metric([result.slo, w.window], w.burn_rate)
-        return [budget, sli, burn]
+            if result.time_to_exhaustion is not None:
+                exhaustion.add_metric([result.slo], result.time_to_exhaustion)
+        return [budget, sli, burn, exhaustion, *policy_metrics(report)]
+
+
+def policy_metrics(report: Report) -> list[Metric]:
+    """The budget policy's action per SLO (0 none .. 3 freeze_all), labelled with the step that decided it."""
+    if report.policy is None:
+        return []
+    action = GaugeMetricFamily(
+        c.SLO_POLICY_ACTION,
+        "Error budget policy action per SLO: 0 none, 1 notify, 2 freeze_features, 3 freeze_all.",
+        labels=[c.LABEL_SLO, c.LABEL_STEP, c.LABEL_ACTION],
+    )
+    for d in report.policy.slos:
+        action.add_metric([d.slo, d.step or "", d.action], ACTION_RANK[d.action])
+    return [action]
 
 
 _monitor_lock = threading.Lock()

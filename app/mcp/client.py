@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from mcp_types import CallToolResult, DiscoverResult, TextContent
 
 from app.agent.types import ToolSpec
 from app.core.errors import ToolsUnavailable, Unauthorized
+from app.mcp import validators
 
 _SDK_PREFIX = re.compile(r"^Error executing tool \w+: ")
 TOOLS_UNAVAILABLE = "Your task list is unreachable right now; your message was saved, so try again shortly."
@@ -91,9 +94,10 @@ class _HttpRefusals:
 class McpTools:
     """One user's connection to the task tools for the length of a chat turn."""
 
-    def __init__(self, client: Client, refusals: _HttpRefusals | None = None) -> None:
+    def __init__(self, client: Client, refusals: _HttpRefusals | None = None, *, share_validators: bool = True) -> None:
         self._client = client
         self._refusals = refusals or _HttpRefusals()
+        self._share_validators = share_validators
 
     async def list_tools(self) -> list[ToolSpec]:
         """The server's tools as the model sees them.
@@ -110,6 +114,8 @@ class McpTools:
             raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
         except httpx2.HTTPError as err:
             raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
+        if self._share_validators:
+            validators.share_validators(self._client.session, listing.tools)
         return [
             ToolSpec(name=t.name, description=t.description or "", parameters=t.input_schema) for t in listing.tools
         ]
@@ -131,6 +137,39 @@ class McpTools:
         except httpx2.HTTPError as err:
             raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
         return _outcome(result)
+
+
+class _KeptPool(httpx2.AsyncBaseTransport):
+    """A turn's view of the event loop's shared connection pool: closing the turn's client leaves the pool open."""
+
+    def __init__(self, pool: httpx2.AsyncHTTPTransport) -> None:
+        self._pool = pool
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return await self._pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        return None
+
+
+# Keep-alive connections to MCP servers, one pool per event loop (connections belong to the loop that opened
+# them), so a turn does not connect afresh; the user's token still goes with each turn's own requests.
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx2.AsyncHTTPTransport] = weakref.WeakKeyDictionary()
+
+
+def _pool() -> _KeptPool:
+    loop = asyncio.get_running_loop()
+    pool = _pools.get(loop)
+    if pool is None:
+        pool = _pools[loop] = httpx2.AsyncHTTPTransport()
+    return _KeptPool(pool)
+
+
+async def close_pool() -> None:
+    """Close this event loop's kept MCP connections (at shutdown)."""
+    pool = _pools.pop(asyncio.get_running_loop(), None)
+    if pool is not None:
+        await pool.aclose()
 
 
 def _single(error: BaseException) -> BaseException:
@@ -167,12 +206,13 @@ async def connect_tools(
     partition: str,
     timeout_seconds: float = 30.0,
     headers: dict[str, str] | None = None,
+    share_validators: bool = True,
 ) -> AsyncIterator[McpTools]:
     """Connect to the MCP server at `url` as the user whose access token is `token`.
 
     `partition` names the token's (verified) user: cached tool lists are never shared across partitions.
-    `headers` go with every request. Errors raised inside the block come out as themselves, not wrapped in
-    the client's exception groups.
+    `headers` go with every request; `share_validators`: see app.mcp.validators. Errors raised inside the block
+    come out as themselves, not wrapped in the client's exception groups.
 
     Raises:
         ToolsUnavailable: the server cannot be reached or refuses the connection.
@@ -182,6 +222,7 @@ async def connect_tools(
     async with unwrapped(), AsyncExitStack() as stack:
         http = await stack.enter_async_context(
             httpx2.AsyncClient(
+                transport=_pool(),
                 headers={**(headers or {}), "Authorization": f"Bearer {token}"},
                 timeout=httpx2.Timeout(timeout_seconds),
                 event_hooks={"response": [refusals.observe]},
@@ -196,7 +237,7 @@ async def connect_tools(
         except httpx2.HTTPError as err:
             raise ToolsUnavailable(TOOLS_UNAVAILABLE) from err
         remember_discovery(url, client)
-        yield McpTools(client, refusals)
+        yield McpTools(client, refusals, share_validators=share_validators)
 
 
 @asynccontextmanager

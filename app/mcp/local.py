@@ -24,7 +24,12 @@ TARGET_ID = "in-process"
 
 @asynccontextmanager
 async def connect_local_tools(
-    server: MCPServer, *, user_id: uuid.UUID, token: str, timeout_seconds: float = 30.0
+    server: MCPServer,
+    *,
+    user_id: uuid.UUID,
+    token: str,
+    timeout_seconds: float = 30.0,
+    share_validators: bool = True,
 ) -> AsyncIterator[McpTools]:
     """Connect to `server` in this process as `user_id`, whose access token `token` the caller has verified.
 
@@ -35,6 +40,6 @@ async def connect_local_tools(
     try:
         async with unwrapped(), client_for(server, TARGET_ID, str(user_id), timeout_seconds) as client:
             remember_discovery(TARGET_ID, client)
-            yield McpTools(client)
+            yield McpTools(client, share_validators=share_validators)
     finally:
         auth_context_var.reset(reset)

@@ -204,12 +204,11 @@ def register_task_tools(server: MCPServer, runtime: Callable[[], Runtime]) -> No
         """Create a new task for the user, optionally with a due date, priority, tags, repeat rule and reminder."""
         with _tool("add_task"):
             async with runtime().sessions() as session:
-                fields = _planning(
-                    await zone(session), due=due, priority=priority, tags=tags, repeat=recurrence, remind=remind
-                )
+                tz = await zone(session)
+                fields = _planning(tz, due=due, priority=priority, tags=tags, repeat=recurrence, remind=remind)
                 data = TaskCreate.model_validate({"title": title, "description": description or None, **fields})
                 task = await task_service.create_task(
-                    session=session, user_id=current_user_id(), data=data, idempotency_key=idempotency_key
+                    session=session, user_id=current_user_id(), data=data, idempotency_key=idempotency_key, tz=tz
                 )
             return _result(task, "created")
 

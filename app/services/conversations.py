@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
@@ -37,40 +38,62 @@ def _title(message: str, now: datetime) -> str:
     return f"{line} \u00b7 {now:%b} {now.day}"
 
 
-async def open_conversation(
-    *, session: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID | None, first_message: str
-) -> ConversationPublic:
-    """The user's conversation `conversation_id`, or a new one titled after its first message (not committed).
+@dataclass(frozen=True, slots=True)
+class OpenedTurn:
+    """A conversation with the person's new message stored, and the messages before it."""
+
+    conversation: ConversationPublic
+    history: list[MessagePublic]
+
+
+async def open_turn(
+    *, session: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID | None, message: str, history: int
+) -> OpenedTurn:
+    """Store the person's `message` in their conversation `conversation_id` (or a new one titled after it), with
+    the last `history` messages before it; committed before returning.
+
+    Three statements for an existing conversation (touch it, which also proves it is the user's; read its recent
+    messages; insert the message), two for a new one, in one transaction.
 
     Raises:
         NotFound: the conversation does not exist or belongs to someone else.
     """
-    if conversation_id is not None:
-        return ConversationPublic.model_validate(
-            await _owned(session, user_id=user_id, conversation_id=conversation_id)
+    now = utcnow()
+    if conversation_id is None:
+        conversation = Conversation(id=uuid.uuid4(), user_id=user_id, title=_title(message, now), created_at=now,
+                                    updated_at=now)  # fmt: skip
+        session.add(conversation)
+        opened = ConversationPublic.model_validate(conversation)
+        recent: list[MessagePublic] = []
+    else:
+        # Another user's conversation answers exactly like a missing one.
+        touched = await session.scalar(
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.user_id == user_id)
+            .values(updated_at=now)
+            .returning(Conversation)
         )
-    conversation = Conversation(user_id=user_id, title=_title(first_message, utcnow()))
-    session.add(conversation)
-    await session.flush()
-    return ConversationPublic.model_validate(conversation)
-
-
-async def add_message(
-    *,
-    session: AsyncSession,
-    conversation_id: uuid.UUID,
-    role: Literal["user", "assistant"],
-    content: str,
-    tool_calls: list[dict[str, Any]] | None = None,
-) -> MessagePublic:
-    """Store one message and touch its conversation, committed before returning."""
-    message = Message(conversation_id=conversation_id, role=role, content=content, tool_calls=tool_calls)
-    session.add(message)
-    conversation = await session.get(Conversation, conversation_id)
-    if conversation is not None:
-        conversation.updated_at = utcnow()
+        if touched is None:
+            raise NotFound(f"Conversation {conversation_id} not found.")
+        opened = ConversationPublic.model_validate(touched)
+        recent = await recent_messages(session=session, conversation_id=conversation_id, limit=history)
+    session.add(Message(conversation_id=opened.id, role="user", content=message, created_at=now))
     await session.commit()
-    return MessagePublic.model_validate(message)
+    return OpenedTurn(opened, recent)
+
+
+async def add_reply(
+    *, session: AsyncSession, conversation_id: uuid.UUID, content: str, tool_calls: list[dict[str, Any]] | None
+) -> None:
+    """Store the assistant's reply, with the tool calls it made, and touch its conversation: two statements,
+    committed before returning."""
+    now = utcnow()
+    session.add(
+        Message(conversation_id=conversation_id, role="assistant", content=content, tool_calls=tool_calls,
+                created_at=now)
+    )  # fmt: skip
+    await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now))
+    await session.commit()
 
 
 async def recent_messages(*, session: AsyncSession, conversation_id: uuid.UUID, limit: int) -> list[MessagePublic]:

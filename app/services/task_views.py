@@ -22,7 +22,11 @@ from app.services import dates, recurrence
 
 async def user_zone(session: AsyncSession, *, user_id: uuid.UUID) -> ZoneInfo:
     """The user's time zone (UTC for a name this machine no longer knows)."""
-    name = await session.scalar(select(User.timezone).where(User.id == user_id))
+    return zone_named(await session.scalar(select(User.timezone).where(User.id == user_id)))
+
+
+def zone_named(name: str | None) -> ZoneInfo:
+    """A user's stored zone name as a zone (UTC for a name this machine no longer knows)."""
     try:
         return dates.zone(name or dates.DEFAULT_ZONE)
     except InvalidInput:

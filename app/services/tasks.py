@@ -145,12 +145,13 @@ async def create_task(
     data: TaskCreate,
     idempotency_key: str | None = None,
     conversation_id: uuid.UUID | None = None,
+    tz: ZoneInfo | None = None,
 ) -> TaskPublic:
-    """Add a task for the user; it is committed when this returns."""
+    """Add a task for the user (`tz`: their zone, when the caller has read it); committed when this returns."""
     idempotency_key = changes.scoped("created", idempotency_key)
     if (earlier := await changes.replayed(session, user_id=user_id, key=idempotency_key)) is not None:
         return TaskPublic.model_validate(earlier)
-    tz = await user_zone(session, user_id=user_id)
+    tz = tz or await user_zone(session, user_id=user_id)
     now = utcnow()
     task = Task(user_id=user_id, title=data.title, description=data.description)
     apply_fields(task, data.model_dump(exclude_unset=True, exclude={"title", "description"}), tz, now)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from slo.engine.objectives import evaluate_slo, slo_queries
 from slo.engine.operations import evaluate_rollback, evaluate_scaling, rollback_queries, scaling_queries
+from slo.engine.policy import decide, with_exhaustion
 from slo.engine.queries import Observations, Query
 from slo.engine.recovery import evaluate_recovery, recovery_queries
 from slo.engine.results import Alert, GaugeResult, Report, SignalResult, SLOResult
-from slo.model import GaugeIndicator, Spec
+from slo.model import SLO, GaugeIndicator, Spec
 
 
 def plan(spec: Spec, now: float) -> list[Query]:
@@ -26,8 +27,9 @@ def plan(spec: Spec, now: float) -> list[Query]:
 
 
 def evaluate(spec: Spec, observations: Observations, now: float) -> Report:
-    """Evaluate every SLO, recovery objective, rollback trigger and scaling signal at `now`."""
+    """Evaluate every SLO, recovery objective, rollback trigger and scaling signal at `now`, and the budget policy."""
     slos: list[SLOResult] = []
+    judged: list[tuple[SLO, SLOResult]] = []
     recovery: list[GaugeResult] = []
     alerts: list[Alert] = []
     for slo in spec.slos:
@@ -37,6 +39,9 @@ def evaluate(spec: Spec, observations: Observations, now: float) -> Report:
             alerts += g.alerts
         else:
             r = evaluate_slo(slo, observations, now)
+            if spec.policy is not None:
+                r = with_exhaustion(slo, r, spec.policy.exhaustion, now)
+                judged.append((slo, r))
             slos.append(r)
             alerts += r.alerts
     rollback: list[SignalResult] = []
@@ -57,4 +62,5 @@ def evaluate(spec: Spec, observations: Observations, now: float) -> Report:
         scaling=tuple(scaling),
         scale_out=any(s.firing for s in scaling),
         alerts=tuple(alerts),
+        policy=decide(spec.policy, judged) if spec.policy is not None else None,
     )

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from slo.model import TIER_RANK, Tier
+from slo.policy import Action
 
-AlertKind = Literal["burn_rate", "objective", "stale", "failed", "rollback", "scale_out"]
+AlertKind = Literal["burn_rate", "objective", "stale", "failed", "rollback", "scale_out", "exhaustion"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,9 @@ class SLOResult:
     alerts: tuple[Alert, ...]
     threshold: float | None = None  # latency SLOs: seconds
     percentile: float | None = None  # latency percentile SLOs: the percentile's value over the period
+    # seconds until the budget is spent at the burn rate of the policy's exhaustion window (0: already spent);
+    # None without a policy, without events in that window, or while nothing burns
+    time_to_exhaustion: float | None = None
 
     def window_result(self, label: str) -> WindowResult:
         return next(w for w in self.windows if w.window == label)
@@ -83,6 +87,29 @@ class SignalResult:
 
 
 @dataclass(frozen=True, slots=True)
+class SLODecision:
+    """What the budget policy says about one SLO: the first step that holds, or none."""
+
+    slo: str
+    action: Action
+    step: str | None
+    reason: str
+    why: str  # the figures that made the step hold (or why none did)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDecision:
+    """The budget policy's decision: the most severe action over every SLO, and which SLO and step set it."""
+
+    action: Action
+    slo: str | None
+    step: str | None
+    reason: str
+    why: str
+    slos: tuple[SLODecision, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """Everything evaluated at one moment."""
 
@@ -94,6 +121,7 @@ class Report:
     scaling: tuple[SignalResult, ...]
     scale_out: bool
     alerts: tuple[Alert, ...]
+    policy: PolicyDecision | None = None  # None when the spec has no `policy:` section
 
     @property
     def firing(self) -> tuple[Alert, ...]:

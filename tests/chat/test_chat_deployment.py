@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.chat.helpers import mcp_process, say, tasks_of
+from tests.chat.helpers import dropping_proxy, mcp_process, say, tasks_of
 from tests.conftest import make_settings, signup
 from tests.support import LiveServer
 
@@ -79,3 +79,19 @@ async def test_a_mounted_mcp_server_is_reached_in_memory_unless_loopback_http_is
                 ]
                 after = mcp_requests((await client.get("/metrics")).text)
         assert (after > before) is over_http, transport
+
+
+async def test_turns_reach_an_mcp_server_of_its_own_over_one_kept_connection(database_url: str) -> None:
+    with (
+        LiveServer.start(make_settings(database_url)) as mcp_host,
+        dropping_proxy(mcp_host.url, drops=0) as proxy,
+        LiveServer.start(make_settings(database_url, mcp_server_url=f"{proxy.url}/mcp/")) as live,
+    ):
+        async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
+            headers = await signup(client)
+            reply = await say(client, headers, "Add a task to sort the mail")
+            for words in ("Add a task to pay the gas bill", "What's pending?"):
+                reply = await say(client, headers, words, reply["conversation_id"])
+            assert len(await tasks_of(client, headers)) == 2
+        # Three turns, each with its own token on its requests, through one TCP connection.
+        assert proxy.forwarded == 1

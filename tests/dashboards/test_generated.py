@@ -19,7 +19,7 @@ from dashboards.promql import EXEMPLAR_TRACE_ID, SLO_VAR
 from dashboards.render import boards, generated_files
 from slo import DEFAULT_SPEC_PATH
 from slo.load import spec_from_text
-from slo.model import Spec
+from slo.model import GaugeIndicator, Spec
 from telemetry.metrics import trace_exemplar
 
 SCHEMA_VERSION = 41  # Grafana 11.6 / 12
@@ -186,3 +186,20 @@ def test_provisioning_files_name_the_datasources_the_dashboards_query(built: lis
     assert "prometheus" in used
     provider = yaml.safe_load((PACKAGE_DIR / "provisioning/dashboards/todochat.yaml").read_text())
     assert provider["providers"][0]["type"] == "file"
+
+
+def test_every_event_slo_shows_its_time_to_exhaustion_against_the_policy_horizon(spec: Spec) -> None:
+    doc = yaml.safe_load(DEFAULT_SPEC_PATH.read_text())
+    doc["policy"]["exhaustion"]["horizon"] = "48h"
+    changed = spec_from_text(yaml.safe_dump(doc), "changed.yaml")
+    slos = boards(changed)[1].document()
+    for slo in changed.slos:
+        if isinstance(slo.indicator, GaugeIndicator):
+            continue
+        panel = _panel(slos, "Time to exhaustion", f"{slo.name}: {slo.description}")
+        assert _thresholds(panel) == [48 * 3600]
+        assert panel["targets"][0]["expr"] == f'slo:error_budget_exhaustion_seconds{{slo="{slo.name}"}}'  # type: ignore[index]  # JSON
+    assert _thresholds(_panel(slos, "Time to error budget exhaustion", "Summary")) == [48 * 3600]
+    del doc["policy"]
+    without = boards(spec_from_text(yaml.safe_dump(doc), "no-policy.yaml"))[1].document()
+    assert not [p for p in _panels(without) if "exhaustion" in str(p["title"])]

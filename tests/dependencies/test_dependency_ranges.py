@@ -42,6 +42,7 @@ REACHES = (
     Reach("opentelemetry-instrumentation", "~=0.66.0b2", "opentelemetry.instrumentation", ("telemetry/database.py",)),
     Reach("prometheus-client", "~=0.26.0", "prometheus_client", ("telemetry/metrics.py",)),
     Reach("sqlalchemy", "~=2.1.9", "sqlalchemy", ("app/db/pool.py", "telemetry/database.py")),
+    Reach("mcp", "~=2.3.0", "mcp.client.session", ("app/mcp/validators.py",)),
 )  # fmt: skip
 
 

@@ -91,7 +91,43 @@ def test_promtool_suites_fail_when_an_expectation_is_wrong(tmp_path: Path, files
     assert "FAILED" in result.stdout + result.stderr
 
 
+def test_the_generated_forecast_check_fails_when_the_engine_and_the_rule_disagree(
+    tmp_path: Path, files: dict[str, str]
+) -> None:
+    promtool = require_tool("promtool")
+    write_files(files, tmp_path)
+    suite = tmp_path / "tests" / "generated" / "api-availability.test.yaml"
+    content = yaml.safe_load(suite.read_text())
+    checks = [e for t in content["tests"] for e in t.get("promql_expr_test", [])]
+    assert len(checks) == 3  # one per scenario: a burst, a calm service, a slow leak
+    leak = checks[-1]
+    value = leak["expr"].split(" - ")[1].split(")")[0]
+    leak["expr"] = leak["expr"].replace(value, str(float(value) * 1.001))
+    suite.write_text(yaml.safe_dump(content, sort_keys=False))
+    result = _run(promtool, "test", "rules", str(suite))
+    assert result.returncode != 0
+    assert "FAILED" in result.stdout + result.stderr
+
+
 def test_amtool_accepts_the_alertmanager_config() -> None:
     amtool = require_tool("amtool")
     result = _run(amtool, "check-config", str(ALERTS_DIR / "alertmanager.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_links_to_a_runbook_section_that_exists(files: dict[str, str]) -> None:
+    headings = {
+        line.removeprefix("## ").strip()
+        for line in (ALERTS_DIR / "RUNBOOK.md").read_text().splitlines()
+        if line.startswith("## ")
+    }
+    anchors = {
+        rule["annotations"]["runbook_url"].split("#")[1]
+        for name, text in files.items()
+        if name.endswith(".rules.yaml")
+        for group in yaml.safe_load(text)["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    assert "error-budget-exhaustion-forecast" in anchors
+    assert anchors <= headings, f"no runbook section for {sorted(anchors - headings)}"

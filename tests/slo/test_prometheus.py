@@ -7,6 +7,8 @@ at a sample-aligned moment, where Prometheus needs no extrapolation; alerts are 
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import subprocess
 import time
@@ -25,10 +27,11 @@ from slo.engine import evaluate, plan
 from slo.engine.histogram import parse_le
 from slo.generate import generated_files
 from slo.load import load_spec
-from slo.model import LatencyIndicator, Spec
+from slo.model import GaugeIndicator, LatencyIndicator, Spec
 from slo.rules import slo_windows
 from slo.sources.prometheus import PrometheusSource
 from slo.sources.series import Series, answer
+from telemetry import conventions as c
 from tests.support import free_port, require_tool, stop_process
 
 SPEC_PATH = Path(__file__).parent / "integration-spec.yaml"
@@ -273,6 +276,58 @@ def test_evaluate_command_exits_with_the_worst_tier(loaded: Loaded) -> None:
     )
     assert result.exit_code == tier_exit_code("critical") == 14, result.output
     assert '"worst_tier": "critical"' in result.output
+
+
+def test_the_recorded_time_to_exhaustion_equals_the_engines(loaded: Loaded) -> None:
+    spec, source = loaded.spec, loaded.prometheus
+    stamps = source.query(f"timestamp({c.RULE_SLO_EXHAUSTION})")
+    events = [s for s in spec.slos if not isinstance(s.indicator, GaugeIndicator)]
+    assert {labels["slo"] for labels, _ in stamps} == {s.name for s in events}
+    finite = 0
+    for labels, at in stamps:
+        # At the moment the rule group recorded it, the engine asks Prometheus the raw counts and computes its own.
+        slo = spec.slo(labels["slo"])
+        alone = dataclasses.replace(spec, slos=(slo,), rollback=(), scaling=None)
+        result = evaluate(alone, source.answer(plan(alone, at), at), at).slos[0]
+        recorded = source.query(f'{c.RULE_SLO_EXHAUSTION}{{slo="{slo.name}",window="6h"}}', at)
+        value = recorded[0][1] if recorded else math.nan  # NaN answers are left out
+        if result.time_to_exhaustion is None:
+            assert math.isnan(value) or math.isinf(value), (slo.name, value)
+            continue
+        assert value == pytest.approx(result.time_to_exhaustion, rel=1e-9, abs=1e-6), slo.name
+        finite += 1
+    assert finite == len(events)  # every SLO of the scenario burns some budget
+
+
+def test_the_forecast_fires_for_the_slos_whose_budget_goes_within_72_hours(loaded: Loaded) -> None:
+    held = {a["labels"]["slo"] for a in loaded.prometheus.alerts() if a["labels"]["alertname"] == c.ALERT_EXHAUSTION}
+    # budget left 54% at 5.6x (70 h), 30% at 8x, and three spent budgets; quiet and the latency SLOs last for weeks,
+    # and sparse has too few events in 6 h to forecast
+    assert held == {"burst-critical", "burn-high", "burn-medium", "burn-low"}
+
+
+def test_policy_check_prints_the_decision_and_exits_with_its_action(loaded: Loaded) -> None:
+    args = ["policy", "check", "--prometheus", loaded.prometheus.url, "--spec", str(SPEC_PATH)]
+    result = CliRunner().invoke(slo_cli, [*args, "--json"])
+    assert result.exit_code == 23, result.output
+    decision = json.loads(result.output)
+    assert (decision["action"], decision["slo"], decision["step"]) == ("freeze_all", "burn-medium", "budget-spent")
+    per_slo = {d["slo"]: (d["action"], d["step"]) for d in decision["slos"]}
+    assert per_slo == {
+        "burst-critical": ("none", None),
+        "burn-high": ("freeze_features", "budget-low"),
+        "burn-medium": ("freeze_all", "budget-spent"),
+        "burn-low": ("freeze_all", "budget-spent"),
+        "quiet": ("none", None),
+        "sparse": ("none", None),  # 72 events in 30 days: fewer than minEvents
+        "latency-p95": ("freeze_features", "budget-low"),
+        "latency-p99": ("none", None),
+    }
+    assert decision["time_to_exhaustion"]["burn-medium"] == 0
+    table = CliRunner().invoke(slo_cli, args)
+    assert table.exit_code == 23
+    assert "decision: freeze_all (exit 23)" in table.output
+    assert "set by SLO burn-medium, step budget-spent: budget left" in table.output
 
 
 def test_evaluate_command_says_when_prometheus_is_unreachable() -> None:

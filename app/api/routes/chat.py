@@ -41,6 +41,7 @@ def _turn(data: ChatRequest, principal: CurrentUser, runtime: RuntimeDep, reques
     return TurnInput(
         user_id=principal.user_id,
         token=principal.token,
+        timezone=principal.timezone,
         message=data.message,
         conversation_id=data.conversation_id,
         mcp_url=mcp_url(runtime.settings, request),

@@ -15,7 +15,8 @@ router = APIRouter(tags=["slo"])
 
 @router.get("/slo")
 def slo_state(monitor: SLOMonitorDep) -> dict[str, Any]:
-    """Every SLO of this process: SLI, error budget left, burn rates, alert tiers, recovery objectives."""
+    """Every SLO of this process: SLI, error budget left, burn rates, time to exhaustion, alert tiers, recovery
+    objectives, and the error budget policy's decision."""
     data = monitor.report().to_dict()
     data["source"] = {
         "kind": "process",

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.core.config import Settings
 from app.core.revocation import RedisRevocationStore
 from app.db.models import RefreshToken
+from tests.api.helpers import PASSWORD, app_client, assert_error_shape, bearer
 from tests.conftest import REDIS_URL, make_settings
-from tests.foundation.helpers import PASSWORD, app_client, assert_error_shape, bearer
 from tests.support import LiveServer, free_port
 
 ME = "/api/v1/auth/me"
@@ -146,7 +146,7 @@ async def test_a_logout_is_seen_by_another_instance_sharing_the_database(
     """Each instance keeps its own revocation cache; the database tells every instance that a session ended.
 
     With the active-session cache off the other instance sees it at once; with it on, within its TTL
-    (tests/foundation/test_performance_paths.py).
+    (tests/api/test_performance_paths.py).
     """
     tokens = account
     async with app_client(settings.model_copy(update={"active_session_cache_seconds": 0})) as other_instance:

@@ -13,8 +13,7 @@ import jwt
 
 from tests.chat.helpers import fake_gemini_in_thread, mcp_process, say
 from tests.conftest import make_settings, signup
-from tests.hardening.conftest import client_for, live
-from tests.support import LiveServer
+from tests.support import LiveServer, client_for, live
 
 
 async def test_a_model_that_never_answers_in_time_gives_a_clear_503(sqlite_url: str) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 
 from tests.conftest import make_settings, signup
-from tests.hardening.conftest import client_for, fake_ip, forged_token, live
-from tests.support import LiveServer
+from tests.support import LiveServer, client_for, fake_ip, forged_token, live
 
 RATE_HEADERS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy")
 

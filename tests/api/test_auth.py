@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
 from app.db.models import RefreshToken, User
-from tests.foundation.helpers import PASSWORD, app_client, assert_error_shape, bearer, new_email
+from tests.api.helpers import PASSWORD, app_client, assert_error_shape, bearer, new_email
 
 REGISTER = "/api/v1/auth/register"
 LOGIN = "/api/v1/auth/login"
@@ -229,8 +229,8 @@ async def test_a_signed_token_of_another_type_answers_401(
 async def test_the_token_of_a_deleted_account_answers_401_on_every_route_with_the_session_cache_off(
     settings: Settings, db: AsyncEngine, account: dict[str, str]
 ) -> None:
-    # With the cache on, reads see the deletion once the cached answer expires (tests/foundation/
-    # test_performance_paths.py); off, every route sees it at once.
+    # With the cache on, reads see the deletion once the cached answer expires (test_performance_paths.py);
+    # off, every route sees it at once.
     tokens = account
     headers = bearer(tokens["access_token"])
     uncached = settings.model_copy(update={"active_session_cache_seconds": 0})

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.models import Task
-from tests.foundation.helpers import assert_error_shape, bearer
+from tests.api.helpers import assert_error_shape, bearer
 
 TASKS = "/api/v1/tasks"
 

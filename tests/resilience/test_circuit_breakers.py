@@ -14,8 +14,7 @@ from app.core.circuit import CircuitBreaker
 from app.runtime import Runtime
 from tests.chat.helpers import mcp_process, say, serve_in_thread
 from tests.conftest import make_settings, signup
-from tests.hardening.conftest import client_for
-from tests.support import LiveServer, free_port
+from tests.support import LiveServer, client_for, free_port
 
 THRESHOLD = 5
 

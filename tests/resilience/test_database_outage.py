@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import signup
-from tests.hardening.conftest import client_for, live
+from tests.support import client_for, live
 
 OUTAGE_SECONDS = 3.0
 RECOVERY_DEADLINE_SECONDS = 30.0

@@ -10,8 +10,7 @@ from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
 from tests.conftest import signup
-from tests.hardening.conftest import client_for, fake_ip, live
-from tests.support import free_port
+from tests.support import client_for, fake_ip, free_port, live
 
 BACKEND_ERRORS = "todochat_rate_limit_backend_errors_total"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.api.helpers import app_client, assert_error_shape, bearer
 from tests.conftest import REDIS_URL, make_settings
-from tests.foundation.helpers import app_client, assert_error_shape, bearer
 from tests.support import free_port
 
 

@@ -14,7 +14,7 @@ from app.api.errors import install_error_handlers
 from app.core.config import Settings
 from app.core.errors import NotFound
 from app.main import create_app
-from tests.foundation.helpers import asgi_client, assert_error_shape, bearer
+from tests.api.helpers import asgi_client, assert_error_shape, bearer
 
 SECRET_DETAIL = "internal-detail-that-must-not-leak"
 

@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import signup
-from tests.hardening.conftest import client_for
-from tests.support import LiveServer
+from tests.support import LiveServer, client_for
 
 TEN_MB = 10 * 1024 * 1024
 

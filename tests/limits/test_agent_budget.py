@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.mcp.internal import AGENT_HEADER, agent_signature
 from tests.chat.helpers import say, token_of
 from tests.conftest import make_settings, signup
-from tests.hardening.conftest import client_for, live
+from tests.support import client_for, live
 
 GENERAL_PER_MINUTE = 7
 CHAT_PER_MINUTE = 6

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from app.core.config import DEFAULT_SECRET_KEY, Settings, SettingsError, get_settings, normalize_database_url
 from app.db.pool import WarmQueuePool
 from app.db.session import create_engine
+from tests.api.helpers import running_app
 from tests.conftest import make_settings
-from tests.foundation.helpers import running_app
 
 NEON = "postgresql://alex:AbC123dEf@ep-cool-darkness-123456.us-east-2.aws.neon.tech/dbname"
 GOOD_SECRET = "s" * 32
@@ -211,7 +211,7 @@ async def test_the_running_apps_postgres_pool_keeps_5_open_and_grows_to_20(postg
         finally:
             for conn in held:
                 await conn.close()
-        # All twenty stay open for DB_POOL_IDLE_SECONDS (tests/foundation/test_pool.py closes them).
+        # All twenty stay open for DB_POOL_IDLE_SECONDS (tests/db/test_pool.py closes them).
         assert (pool.checkedin(), pool.checkedout()) == (20, 0)
 
 

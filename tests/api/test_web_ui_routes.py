@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from app.core.config import Settings
+from tests.api.helpers import app_client, assert_error_shape
 from tests.conftest import make_settings
-from tests.foundation.helpers import app_client, assert_error_shape
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from app.core.errors import Unauthorized
 from app.db.models import User
 from app.db.session import create_engine, create_read_sessionmaker
 from app.services.auth import ActiveSessionCache, VerifiedTokens
+from tests.api.helpers import app_client, assert_error_shape, bearer
 from tests.conftest import REDIS_URL
-from tests.foundation.helpers import app_client, assert_error_shape, bearer
 
 TASKS = "/api/v1/tasks"
 LOGOUT = "/api/v1/auth/logout"

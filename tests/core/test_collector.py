@@ -9,7 +9,7 @@ import pytest
 
 from app.core.config import Settings
 from app.mcp.app import create_mcp_app
-from tests.foundation.helpers import running_app
+from tests.api.helpers import running_app
 
 DEFAULT_THRESHOLD = (700, 10, 10)  # CPython's
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.core.config import Settings
 from app.main import create_app
-from tests.foundation.helpers import bearer
+from tests.api.helpers import bearer
 
 TASKS = "/api/v1/tasks"
 

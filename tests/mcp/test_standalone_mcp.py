@@ -17,7 +17,7 @@ from app.db.session import create_engine
 from app.mcp.client import connect_tools
 from tests.chat.helpers import mcp_process, token_of
 from tests.conftest import signup
-from tests.hardening.conftest import fake_ip
+from tests.support import fake_ip
 
 MCP_LIMIT_PER_MINUTE = 20
 ACCEPT = {"Accept": "application/json, text/event-stream"}

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hardening.conftest import client_for, live
-from tests.support import LiveServer
+from tests.support import LiveServer, client_for, live
 
 ALLOWED = "https://app.example.com"
 

@@ -1,4 +1,4 @@
-"""Helpers for the foundation tests that are not fixtures: in-process apps, accounts, headers."""
+"""Helpers for tests that are not fixtures: in-process apps, accounts, headers, the error shape."""
 
 from __future__ import annotations
 

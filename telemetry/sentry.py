@@ -81,7 +81,8 @@ def configure(config: TelemetryConfig, *, transport: Any = None) -> bool:
         dsn=config.sentry_dsn,
         environment=config.environment,
         release=config.release,
-        send_default_pii=False,
+        # No personal data: send_default_pii (deprecated) and data_collection stay unset, and the SDK then collects
+        # none of it.
         max_request_body_size="never",
         include_local_variables=False,
         # Tracing is OpenTelemetry's job; Sentry's own transactions would double the per-request cost.

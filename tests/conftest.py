@@ -22,11 +22,7 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 # pyproject's filterwarnings reaches only this process: the servers, workers and commands the tests start inherit
 # this instead, so a deprecation in them fails the test too (it exits on start or answers 500, with the warning).
-# Until telemetry/sentry.py moves from send_default_pii to sentry-sdk's data_collection (its owner's change).
-SENTRY_PII_OPTION = "ignore:The send_default_pii option is deprecated:DeprecationWarning"
-os.environ.setdefault(
-    "PYTHONWARNINGS", f"error::DeprecationWarning,error::PendingDeprecationWarning,{SENTRY_PII_OPTION}"
-)
+os.environ.setdefault("PYTHONWARNINGS", "error::DeprecationWarning,error::PendingDeprecationWarning")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

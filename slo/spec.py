@@ -12,6 +12,7 @@ from slo import catalog
 from slo.durations import parse_duration
 from slo.errors import SpecError
 from slo.policy_spec import PolicyDoc
+from slo.spend_spec import SpendDoc
 
 API_VERSION = "slo.todochat/v1"
 SUPPORTED_VERSIONS = (API_VERSION,)
@@ -267,6 +268,7 @@ class SpecDoc(_Doc):
     rollback: list[RollbackDoc] = []
     scaling: ScalingDoc | None = None
     policy: PolicyDoc | None = None
+    spend: SpendDoc | None = None
 
     @field_validator("api_version")
     @classmethod
@@ -277,10 +279,12 @@ class SpecDoc(_Doc):
 
     @model_validator(mode="after")
     def _unique(self) -> SpecDoc:
-        names = [s.name for s in self.slos] + [r.name for r in self.rollback]
+        names = (
+            [s.name for s in self.slos] + [r.name for r in self.rollback] + ([self.spend.name] if self.spend else [])
+        )
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"names must be unique across slos and rollback triggers; repeated: {dupes}")
+            raise ValueError(f"names must be unique across slos, rollback triggers and spend; repeated: {dupes}")
         return self
 
 

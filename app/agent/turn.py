@@ -158,7 +158,7 @@ async def _run_turn(
             emit=emit,
         )
         cost = result.cost_usd
-        chat_turn_cost.observe(cost)
+        observe(chat_turn_cost, cost)  # the turn's trace as exemplar: a dear turn opens its own trace
         calls = [ToolCall(**asdict(record)) for record in result.tool_calls]
         async with runtime.sessions() as session:
             await conversations.add_reply(

@@ -145,6 +145,7 @@ async def _run_turn(
     outcome = "error"
     error_type: str | None = None
     cost: float | None = None
+    running: float | None = None
     chat_turns_in_flight.inc()
     try:
         result = await run_agent(
@@ -161,11 +162,12 @@ async def _run_turn(
         observe(chat_turn_cost, cost)  # the turn's trace as exemplar: a dear turn opens its own trace
         calls = [ToolCall(**asdict(record)) for record in result.tool_calls]
         async with runtime.sessions() as session:
-            await conversations.add_reply(
+            running = await conversations.add_reply(
                 session=session,
                 conversation_id=conversation_id,
                 content=result.response,
                 tool_calls=[call.model_dump() for call in calls] or None,
+                cost_usd=cost,
             )
         chat_messages.labels(**{c.LABEL_ROLE: "assistant"}).inc()
         outcome = "ok"
@@ -184,5 +186,6 @@ async def _run_turn(
             duration_ms=round(elapsed * 1000, 1),
             streamed=emit is not None,
             **({"cost_usd": round(cost, 8)} if cost is not None else {}),
+            **({"conversation_cost_usd": round(running, 8)} if running is not None else {}),
             **({"error_type": error_type} if error_type else {}),
         )

@@ -117,19 +117,25 @@ async def test_a_streamed_turn_records_time_to_first_chunk_cached_tokens_and_its
     assert turn["streamed"] is True
 
 
-async def test_a_whole_answer_turn_has_no_time_to_first_chunk_but_still_costs(
-    sqlite_url: str, slow_caching_gemini: str
+async def test_whole_answer_turns_have_no_time_to_first_chunk_and_the_conversation_keeps_their_running_cost(
+    database_url: str, slow_caching_gemini: str
 ) -> None:
-    with LiveServer.start(gemini_settings(sqlite_url, slow_caching_gemini)) as live:  # type: ignore[arg-type]
+    with LiveServer.start(gemini_settings(database_url, slow_caching_gemini)) as live:  # type: ignore[arg-type]
         async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
             headers = await signup(client)
             before = readings()
-            r = await client.post("/api/v1/chat", json={"message": "Add a task to buy stamps"}, headers=headers)
-            assert r.status_code == 200, r.text
+            with info_logs() as logs:
+                r = await client.post("/api/v1/chat", json={"message": "Add a task to buy stamps"}, headers=headers)
+                assert r.status_code == 200, r.text
+                again = {"message": "What's pending?", "conversation_id": r.json()["conversation_id"]}
+                assert (await client.post("/api/v1/chat", json=again, headers=headers)).status_code == 200
             moved = change(before, readings())
     assert moved["ttft_count"] == 0  # the conventions record it for streamed calls only
-    assert moved["cost"] > 0
-    assert moved["turn_cost_count"] == 1
+    assert moved["turn_cost_count"] == 2
+    first, second = [e for e in logs if e["event"] == "chat_turn"]
+    assert 0 < first["cost_usd"] == pytest.approx(first["conversation_cost_usd"])
+    assert second["conversation_cost_usd"] == pytest.approx(first["cost_usd"] + second["cost_usd"], abs=1e-8)
+    assert moved["cost"] == pytest.approx(second["conversation_cost_usd"], abs=1e-7)
 
 
 async def test_a_turn_answered_by_the_offline_model_costs_nothing(client: httpx.AsyncClient) -> None:

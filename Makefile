@@ -8,13 +8,14 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+REPORT_STAMP := $(VENV)/.installed-report
 # --locked refuses a uv.lock that no longer matches pyproject.toml (run `make lock`); --inexact keeps uv itself,
 # which the lock does not list; the managed-Python download is off since the registries are all we may reach.
 SYNC := UV_PYTHON_DOWNLOADS=never $(UV) sync --locked --inexact
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest install install-dev lock lock-upgrade frontend test-frontend system-tools clean \
+.PHONY: run test lint typecheck pytest install install-dev install-report lock lock-upgrade frontend test-frontend system-tools clean \
 	bench-telemetry bench-telemetry-instructions bench-telemetry-calls bench-assistant bench-chat
 
 $(PY):
@@ -31,9 +32,15 @@ $(DEV_STAMP): pyproject.toml uv.lock | $(UV)
 	$(SYNC) --quiet --extra dev
 	touch $(STAMP) $@
 
+$(REPORT_STAMP): pyproject.toml uv.lock | $(UV)
+	$(SYNC) --quiet --extra report
+	touch $(STAMP) $@
+
 ## install / install-dev: the exact versions in uv.lock (the server's dependencies / those plus the dev tools)
 install: $(STAMP)
 install-dev: $(DEV_STAMP)
+## install-report: the server's dependencies and matplotlib, for `todochat slo report` (the weekly report workflow)
+install-report: $(REPORT_STAMP)
 
 ## lock: write uv.lock anew after a change to pyproject.toml, keeping every version that still fits
 lock: | $(UV)
@@ -73,8 +80,10 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
+## pytest: every test, then the telemetry tests again with the OpenTelemetry SDK's own path (TELEMETRY_FAST_PATH=false)
 pytest: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+	TELEMETRY_FAST_PATH=false $(BIN)/pytest tests/telemetry
 
 ## bench-telemetry: throughput, P99 and server CPU per request of GET /api/v1/tasks, telemetry on vs off (SQLite,
 ## and PostgreSQL when TEST_DATABASE_URL is set); uses wrk if installed

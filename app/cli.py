@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from app.recovery.commands import register as register_recovery_commands
+from app.smoke.cli import smoke
 from dashboards.cli import dashboards_cli
 from loadtests.cli import loadtest_cli
 from slo.cli import slo_cli
@@ -182,6 +183,7 @@ def fake_gemini(
 
 
 register_recovery_commands(cli)  # backup, restore-drill
+cli.command()(smoke)
 cli.add_typer(slo_cli, name="slo")
 cli.add_typer(loadtest_cli, name="loadtest")
 cli.add_typer(dashboards_cli, name="dashboards")

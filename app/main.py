@@ -15,7 +15,7 @@ from app.agent.wiring import ChatComponents
 from app.api.errors import install_error_handlers
 from app.api.frontend import FrontendMount
 from app.api.middleware import install_middleware
-from app.api.routes import auth, chat, conversations, events, health, slo, tasks
+from app.api.routes import auth, chat, conversations, events, health, maintenance, slo, tasks
 from app.core.collector import settle_after_startup
 from app.core.config import Settings, get_settings
 from app.recovery.metrics import install_recovery_collector
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(events.router)
     app.include_router(api)
     slo.install(app)
+    maintenance.install(app, settings.slo_spec_path)
     app.include_router(health.router)
     chat_components.mount(app, settings)
 

@@ -1,19 +1,17 @@
-"""What telemetry costs: GET /api/v1/tasks served with telemetry fully on and fully off, side by side.
+"""What telemetry costs: GET /api/v1/tasks served with telemetry off, on by the fast path, and on by the stock
+OpenTelemetry SDK (TELEMETRY_FAST_PATH=false), at 100% and at 10% sampling, side by side.
 
 Every mode is a `todochat serve` process (one worker) with a database of its own holding the same user and
 tasks: an SQLite file and, when TEST_DATABASE_URL names a PostgreSQL server, a scratch PostgreSQL database.
-"on": 100% sampling, OTLP export to a local sink, metrics with exemplars, Sentry with a local DSN. "off":
-OTEL_SDK_DISABLED=true, METRICS_ENABLED=false, no Sentry. Logging is the same in both (one canonical JSON line
-per request). A third mode, "on, 10% sampled", is "on" with OTEL_TRACES_SAMPLER=parentbased_traceidratio and
-_ARG=0.1: what a production deployment that keeps one trace in ten pays. A fourth, "off, GC threshold 700", is
-"off" with CPython's own young-generation threshold instead of GC_YOUNG_THRESHOLD's default
-(app.core.collector): what that setting saves.
+"fast"/"stock": OTLP export to a local sink, metrics with exemplars, Sentry with a local DSN, 100% sampling or
+parentbased_traceidratio at 0.1. "off": OTEL_SDK_DISABLED=true, METRICS_ENABLED=false, no Sentry. Logging is
+the same in all (one canonical JSON line per request). "off, GC threshold 700" is "off" with CPython's own
+young-generation threshold instead of GC_YOUNG_THRESHOLD's default (app.core.collector).
 
-Each mode runs alongside "off": in every round, each of the other modes and an "off" server take load at the
-same time, on the same core (taskset, with wrk on another core when there are two or more). The scheduler gives
-each of the two half the core, so whatever else the machine does in those seconds slows both alike, and the
-ratio of their request counts is the ratio of their costs per request. Run one after the other instead, the
-modes met different moments of a shared machine, and the ratio moved by a third from round to round.
+Modes run in pairs, at the same time, on the same core (taskset, with wrk on another core when there are two or
+more): fast beside off, stock beside fast at the same sampling. The scheduler gives each of the two half the core,
+so whatever else the machine does in those seconds slows both alike, and the ratio of their request counts is
+the ratio of their costs per request (run one after the other, ratios moved by a third from round to round).
 
 Two figures per mode: throughput as wrk sees it (while sharing the core, so about half of what the server does
 alone), and the server's CPU time per 1000 requests (utime + stime of the server process from /proc, read
@@ -21,8 +19,8 @@ around each round). Ratios are taken pair by pair, and the order of the pairs ch
 
 Run: make bench-telemetry
   BENCH_ROUNDS (8), BENCH_SECONDS (5), BENCH_CONNECTIONS (16), BENCH_DATABASES ("sqlite,postgresql"),
-  BENCH_PIN (1: pin with taskset), BENCH_SAMPLED (1: also measure the 10%-sampled mode), BENCH_COLLECTOR (1: also
-  measure "off" with CPython's collector threshold).
+  BENCH_PIN (1: pin with taskset), BENCH_SAMPLED (1: also the 10%-sampled modes), BENCH_STOCK (1: also the stock
+  SDK's modes), BENCH_COLLECTOR (1: also "off" with CPython's collector threshold).
 """
 
 from __future__ import annotations
@@ -48,7 +46,10 @@ PATH = "/api/v1/tasks"
 SECRET = "bench-secret-key-" + "z" * 32
 TASKS = 20
 
-ON, OFF, SAMPLED, DEFAULT_GC = "on", "off", "on, 10% sampled", "off, GC threshold 700"
+OFF, DEFAULT_GC = "off", "off, GC threshold 700"
+FAST, STOCK, FAST_SAMPLED, STOCK_SAMPLED = "fast 100%", "stock 100%", "fast 10%", "stock 10%"
+# Each mode measured against the one it runs beside.
+PARTNERS = {FAST: OFF, STOCK: FAST, FAST_SAMPLED: OFF, STOCK_SAMPLED: FAST_SAMPLED, DEFAULT_GC: OFF}
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Options:
     connections: int
     pin: bool
     sampled: bool
+    stock: bool
     collector: bool
 
 
@@ -89,6 +91,7 @@ def options_from_env() -> Options:
         connections=int(os.environ.get("BENCH_CONNECTIONS", "16")),
         pin=os.environ.get("BENCH_PIN", "1") == "1" and (os.cpu_count() or 1) >= 2 and bool(shutil.which("taskset")),
         sampled=os.environ.get("BENCH_SAMPLED", "1") == "1",
+        stock=os.environ.get("BENCH_STOCK", "1") == "1",
         collector=os.environ.get("BENCH_COLLECTOR", "1") == "1",
     )
 
@@ -145,26 +148,31 @@ def servers(sink_port: int, options: Options) -> list[Server]:
         "SENTRY_DSN": f"http://publickey@127.0.0.1:{sink_port}/1",
     }
     cpu = 1 if options.pin else None
-    modes = [Server(ON, on_env, cpu=cpu), Server(OFF, off_env, cpu=cpu)]
+    sampled_env = {**on_env, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"}
+    stock = {"TELEMETRY_FAST_PATH": "false"}
+    modes = [Server(OFF, off_env, cpu=cpu), Server(FAST, on_env, cpu=cpu)]
+    if options.stock:
+        modes.append(Server(STOCK, {**on_env, **stock}, cpu=cpu))
     if options.sampled:
-        sampled_env = {**on_env, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"}
-        modes.append(Server(SAMPLED, sampled_env, cpu=cpu))
+        modes.append(Server(FAST_SAMPLED, sampled_env, cpu=cpu))
+        if options.stock:
+            modes.append(Server(STOCK_SAMPLED, {**sampled_env, **stock}, cpu=cpu))
     if options.collector:
         modes.append(Server(DEFAULT_GC, {**off_env, "GC_YOUNG_THRESHOLD": "700"}, cpu=cpu))
     return modes
 
 
-Pairs = dict[str, list[tuple[Round, Round]]]  # mode -> (its round, the "off" round run at the same time)
+Pairs = dict[str, list[tuple[Round, Round]]]  # mode -> (its round, its partner's round run at the same time)
 
 
 def run_backend(backend: str, options: Options) -> Pairs:
-    """Start every mode on a fresh database of this kind and run each other mode alongside "off", round by round."""
+    """Start every mode on a fresh database of this kind and run each beside its partner, round by round."""
     load: Callable[[str, str, float, int, int | None], Load] = wrk if shutil.which("wrk") else httpx_load
     load_cpu = 0 if options.pin else None
     with sink() as sink_port, tempfile.TemporaryDirectory() as logs, contextlib.ExitStack() as databases:
         modes = servers(sink_port, options)
-        off = next(server for server in modes if server.name == OFF)
-        others = [server for server in modes if server is not off]
+        by_name = {server.name: server for server in modes}
+        others = [server for server in modes if server.name != OFF]
         tokens: dict[str, str] = {}
         try:
             for server in modes:
@@ -184,11 +192,11 @@ def run_backend(backend: str, options: Options) -> Pairs:
 
                 for i in range(options.rounds):
                     for server in others[i % len(others) :] + others[: i % len(others)]:
-                        mode_round, off_round = pool.map(measure, (server, off))
-                        results[server.name].append((mode_round, off_round))
-                        print(
-                            f"  {backend} round {i + 1:>2} {server.name:<22} {mode_round} | off {off_round}", flush=True
-                        )
+                        partner = by_name[PARTNERS[server.name]]
+                        mode_round, partner_round = pool.map(measure, (server, partner))
+                        results[server.name].append((mode_round, partner_round))
+                        print(f"  {backend} round {i + 1:>2} {server.name:<12} {mode_round}", end="", flush=True)
+                        print(f" | {partner.name:<10} {partner_round}", flush=True)
         finally:
             for server in modes:
                 server.stop()
@@ -201,46 +209,65 @@ def spread(values: Sequence[float], digits: int = 1) -> str:
 
 
 def paired(results: Pairs, mode: str, measure: Callable[[Round], float]) -> list[float]:
-    """Pair-by-pair ratios mode/off of a measure (each pair ran at the same time)."""
+    """Pair-by-pair ratios mode/partner of a measure (each pair ran at the same time)."""
     return [measure(mode_round) / measure(off_round) for mode_round, off_round in results[mode]]
 
 
+def throughput(r: Round) -> float:
+    return r.load.requests_per_second
+
+
+def cpu(r: Round) -> float:
+    return r.cpu_per_1000
+
+
 def report(backend: str, results: Pairs, options: Options, generator: str) -> None:
-    """Print the per-mode figures and the on/off ratios for one database."""
+    """Print the per-mode figures, then fast against off and stock against fast, 100% and 10% side by side."""
     label = "PostgreSQL" if backend == "postgresql" else "SQLite"
     pin = "server on CPU 1, load on CPU 0" if options.pin else "not pinned"
     print()
     print(
         f"GET {PATH} ({TASKS} tasks) on {label}: {options.connections} connections, {options.rounds} rounds x "
-        f"{options.seconds:g}s per mode, each alongside off on the same core, {generator}, {pin}; median (min-max)"
+        f"{options.seconds:g}s per pair, the two of a pair on the same core, {generator}, {pin}; median (min-max)"
     )
     print(f"  {'mode':<22} {'req/s':>22} {'p99 ms':>22} {'CPU s/1000 req':>22}")
-    by_mode = {mode: [mode_round for mode_round, _ in pairs] for mode, pairs in results.items()}
-    by_mode[OFF] = [off_round for pairs in results.values() for _, off_round in pairs]
-    for mode, rounds in by_mode.items():
-        rps = spread([r.load.requests_per_second for r in rounds])
+    by_mode: dict[str, list[Round]] = {}
+    for mode, pairs in results.items():
+        for mode_round, partner_round in pairs:
+            by_mode.setdefault(mode, []).append(mode_round)
+            by_mode.setdefault(PARTNERS[mode], []).append(partner_round)
+    for mode in [m for m in (OFF, FAST, STOCK, FAST_SAMPLED, STOCK_SAMPLED, DEFAULT_GC) if m in by_mode]:
+        rounds = by_mode[mode]
+        rps = spread([throughput(r) for r in rounds])
         p99 = spread([r.load.p99_ms for r in rounds], 2)
-        cpu = spread([r.cpu_per_1000 for r in rounds], 3)
-        print(f"  {mode:<22} {rps:>22} {p99:>22} {cpu:>22}")
-    throughput = paired(results, ON, lambda r: r.load.requests_per_second)
-    cpu_ratio = paired(results, ON, lambda r: r.cpu_per_1000)
-    t, c = statistics.median(throughput), statistics.median(cpu_ratio)
-    print(f"  throughput on/off:       {spread(throughput, 3)}  -> telemetry costs {100 * (1 - t):.1f}% of throughput")
-    print(
-        f"  CPU per request on/off:  {spread(cpu_ratio, 3)}  -> telemetry adds {100 * (c - 1):.1f}% CPU per request "
-        f"(CPU-bound throughput cost {100 * (1 - 1 / c):.1f}%); goal <= 10%"
-    )
-    if SAMPLED in results:
-        sampled = paired(results, SAMPLED, lambda r: r.load.requests_per_second)
-        sampled_cpu = paired(results, SAMPLED, lambda r: r.cpu_per_1000)
-        ts = statistics.median(sampled)
-        print(
-            f"  throughput 10% sampled/off: {spread(sampled, 3)}  -> {100 * (1 - ts):.1f}% of throughput; "
-            f"CPU per request {spread(sampled_cpu, 3)}"
-        )
+        cpu_spread = spread([cpu(r) for r in rounds], 3)
+        print(f"  {mode:<22} {rps:>22} {p99:>22} {cpu_spread:>22}")
+    print()
+    print(f"  {'ratio (pair by pair)':<34} {'100% sampled':>24} {'10% sampled':>24}")
+    rows = [
+        ("throughput fast/off", FAST, FAST_SAMPLED, throughput),
+        ("CPU per request fast/off", FAST, FAST_SAMPLED, cpu),
+        ("throughput stock/fast", STOCK, STOCK_SAMPLED, throughput),
+        ("CPU per request stock/fast", STOCK, STOCK_SAMPLED, cpu),
+    ]
+    for title, full, sampled, measure in rows:
+        cells = [spread(paired(results, mode, measure), 3) if mode in results else "-" for mode in (full, sampled)]
+        print(f"  {title:<34} {cells[0]:>24} {cells[1]:>24}")
+    for mode, what in ((FAST, "fast path at 100%"), (FAST_SAMPLED, "fast path at 10%")):
+        if mode in results:
+            t = statistics.median(paired(results, mode, throughput))
+            print(f"  telemetry by the {what} costs {100 * (1 - t):.1f}% of throughput against off (goal <= 10%)")
+    for mode, sampling in ((STOCK, "100%"), (STOCK_SAMPLED, "10%")):
+        if mode in results:
+            t = statistics.median(paired(results, mode, throughput))
+            verdict = "within" if 1 - t <= 0.03 else "more than"
+            print(
+                f"  the stock SDK at {sampling} costs {100 * (1 - t):.1f}% of throughput against the fast path "
+                f"({verdict} 3%)"
+            )
     if DEFAULT_GC in results:
-        untuned = [1 / ratio for ratio in paired(results, DEFAULT_GC, lambda r: r.load.requests_per_second)]
-        untuned_cpu = paired(results, DEFAULT_GC, lambda r: r.cpu_per_1000)
+        untuned = [1 / ratio for ratio in paired(results, DEFAULT_GC, throughput)]
+        untuned_cpu = paired(results, DEFAULT_GC, cpu)
         print(
             f"  GC_YOUNG_THRESHOLD's default against CPython's 700 (telemetry off): throughput x {spread(untuned, 3)}; "
             f"CPU per request at 700 x {spread(untuned_cpu, 3)}"

@@ -1,9 +1,10 @@
-"""Alertmanager configuration generated from the spec: routing by tier and inhibition of lower tiers."""
+"""Alertmanager configuration generated from the spec: routing by tier, inhibition of lower tiers, maintenance."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from slo.maintenance_rules import mute_intervals, time_intervals
 from slo.model import TIERS, Spec
 from telemetry import conventions as c
 
@@ -31,6 +32,8 @@ def alertmanager_config(spec: Spec) -> dict[str, Any]:
                 "repeat_interval": repeat,
             }
         )
+        if muted := mute_intervals(tier):
+            routes[-1]["mute_time_intervals"] = muted
     inhibit = []
     for i, higher in enumerate(TIERS[:-1]):
         lower = "|".join(TIERS[i + 1 :])
@@ -51,6 +54,7 @@ def alertmanager_config(spec: Spec) -> dict[str, Any]:
             "routes": routes,
         },
         "inhibit_rules": inhibit,
+        "time_intervals": time_intervals(spec.maintenance),
         "receivers": [
             {"name": name, "webhook_configs": [{"url": url, "send_resolved": name != "digest"}]}
             for name, url in urls.items()

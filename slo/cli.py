@@ -22,9 +22,12 @@ from slo.report import policy_exit_code, render, render_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 ALERTS_DIR = ROOT / "alerts"
+CANARY_TEMPLATE = ROOT / "deploy" / "k8s" / "components" / "canary" / "analysistemplate.yaml"
 EXIT_SPEC_INVALID = 65
 EXIT_SOURCE_UNAVAILABLE = 69
 EXIT_GENERATED_STALE = 1
+EXIT_NOT_INSTALLED = 69  # EX_UNAVAILABLE, as for `todochat dashboards build`: matplotlib is missing
+INSTALL_MATPLOTLIB = "matplotlib is not installed: `make install-dev`, or `pip install 'todochat[report]'`"
 TIER_EXIT_BASE = 10  # exit 11 low, 12 medium, 13 high, 14 critical
 # `slo policy check`: 0 no step holds, 21 notify, 22 freeze_features, 23 freeze_all (slo.report.policy_exit_code)
 
@@ -129,6 +132,74 @@ def policy_check(
     raise typer.Exit(policy_exit_code(report.policy.action))
 
 
+def _seconds(text: str, option: str) -> int:
+    from slo.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint=option) from err
+
+
+@slo_cli.command("report")
+def report_cmd(
+    prometheus: Annotated[str, typer.Option("--prometheus", help="Prometheus base URL, e.g. http://127.0.0.1:9090")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="File to write: .html, or .md (charts go beside it)")],
+    since: Annotated[str, typer.Option(help="How far back the report reaches, e.g. 7d")] = "7d",
+    until: Annotated[float | None, typer.Option(help="Unix time the report ends at (default: now)")] = None,
+    step: Annotated[str | None, typer.Option(help="Time between points, e.g. 1h (default: at most 240 points)")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="html or markdown (default: from the file's suffix)")
+    ] = None,
+    spec_path: SpecOption = None,
+) -> None:
+    """Write a report SREs read: per SLO the SLI against its objective over time, the budget burn-down, time to
+    exhaustion, the alerts that fired and the budget policy's decision, with charts (65 bad spec, 69 Prometheus
+    unreachable or matplotlib missing)."""
+    kind = fmt or ("markdown" if out.suffix.lower() in (".md", ".markdown") else "html")
+    if kind not in ("html", "markdown"):
+        raise typer.BadParameter(f"{kind!r} is neither html nor markdown", param_hint="--format")
+    reach = _seconds(since, "--since")
+    spec = _load(spec_path)
+    try:
+        from slo import report_render
+        from slo.report_charts import charts
+    except ModuleNotFoundError as err:
+        if not (err.name or "").startswith("matplotlib"):
+            raise
+        typer.echo(INSTALL_MATPLOTLIB, err=True)
+        raise typer.Exit(EXIT_NOT_INSTALLED) from err
+    from slo.report_model import Span, build_report, choose_step, range_queries
+    from slo.sources.prometheus import PrometheusSource
+    from slo.sources.range import fetch_alerts, fetch_answers
+
+    end = float(int(until if until is not None else time.time()))
+    span = Span(end - reach, end, _seconds(step, "--step") if step else choose_step(reach))
+    source = PrometheusSource(prometheus, timeout=120.0)
+    try:
+        answers = fetch_answers(source, range_queries(spec, span), span)
+        alerts = fetch_alerts(source, span)
+    except SourceError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_SOURCE_UNAVAILABLE) from err
+    report = build_report(spec, span, answers, alerts)
+    drawn = charts(report)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "html":
+        out.write_text(report_render.html(report, drawn, prometheus), encoding="utf-8")
+    else:
+        text, files = report_render.markdown(report, drawn, f"{out.stem}-charts", prometheus)
+        for rel, svg in files.items():
+            (out.parent / rel).parent.mkdir(parents=True, exist_ok=True)
+            (out.parent / rel).write_text(svg, encoding="utf-8")
+        out.write_text(text, encoding="utf-8")
+    action = report.decision.action if report.decision is not None else "no policy"
+    typer.echo(
+        f"wrote {out}: {len(report.slos)} SLOs over {span.label}, {len(drawn)} charts, "
+        f"{len(report.alerts)} alert episodes, budget policy {action}"
+    )
+
+
 @slo_cli.command()
 def rules(
     spec_path: SpecOption = None,
@@ -149,6 +220,27 @@ def rules(
         return
     for path in write_files(files, out):
         typer.echo(f"wrote {path}")
+
+
+@slo_cli.command()
+def canary(
+    spec_path: SpecOption = None,
+    out: Annotated[Path, typer.Option(help="File to write")] = CANARY_TEMPLATE,
+    check: Annotated[bool, typer.Option("--check", help="Only check the file there matches; exit 1 if not")] = False,
+) -> None:
+    """Write the canary's Argo Rollouts AnalysisTemplate: the rollback triggers and event objectives, on its pods."""
+    from slo.canary import analysis_template_file
+
+    text = analysis_template_file(_load(spec_path), _spec_label(spec_path))
+    if check:
+        if not out.is_file() or out.read_text(encoding="utf-8") != text:
+            typer.echo(f"out of date: {out}", err=True)
+            typer.echo("run `todochat slo canary` to regenerate", err=True)
+            raise typer.Exit(EXIT_GENERATED_STALE)
+        typer.echo(f"{out} is up to date")
+        return
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}")
 
 
 @slo_cli.command()

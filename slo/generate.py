@@ -16,8 +16,19 @@ from slo.rules import rule_files
 GENERATED_TESTS_DIR = "tests/generated"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line expressions as `|` blocks, one PromQL term per line, instead of folded quoted strings."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def _dump(content: Any, header: str) -> str:
-    body = yaml.safe_dump(content, sort_keys=False, width=200, allow_unicode=True, default_flow_style=False)
+    body = yaml.dump(content, Dumper=_Dumper, sort_keys=False, width=200, allow_unicode=True, default_flow_style=False)
     return header + body
 
 

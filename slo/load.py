@@ -8,6 +8,7 @@ from typing import cast
 from slo import DEFAULT_SPEC_PATH
 from slo.catalog import counter_series
 from slo.durations import parse_duration
+from slo.maintenance import build_calendar, concrete_windows
 from slo.model import (
     BURN_TIERS,
     SLO,
@@ -100,6 +101,12 @@ def _url(template: str, *, slo: str, anchor: str) -> str:
 def build(doc: SpecDoc, source: str = "<memory>") -> Spec:
     """The model for a validated spec document."""
     d = doc.defaults
+    calendar = build_calendar(
+        doc.maintenance,
+        runbook_url=_url(d.runbook_url, slo="maintenance", anchor="upcoming-maintenance"),
+        dashboard_url=_url(d.dashboard_url, slo="maintenance", anchor="upcoming-maintenance"),
+    )
+    windows = tuple((w.start.timestamp(), w.end.timestamp()) for w in concrete_windows(calendar))
     slos = []
     for s in doc.slos:
         indicator, objective = _indicator(s)
@@ -115,6 +122,7 @@ def build(doc: SpecDoc, source: str = "<memory>") -> Spec:
                 tiers=tuple(t for t in TIERS if t in s.tiers) if s.tiers else tuple(t.tier for t in BURN_TIERS),
                 runbook_url=_url(d.runbook_url, slo=s.name, anchor=anchor),
                 dashboard_url=_url(d.dashboard_url, slo=s.name, anchor=anchor),
+                excluded=windows if s.exclude_maintenance else (),
             )
         )
     rollback = []
@@ -164,6 +172,7 @@ def build(doc: SpecDoc, source: str = "<memory>") -> Spec:
         scaling=scaling,
         receivers=Receivers(doc.receivers.page, doc.receivers.ticket, doc.receivers.digest),
         source=source,
+        maintenance=calendar,
         policy=build_policy(doc.policy, d.runbook_url) if doc.policy is not None else None,
         spend=build_spend(doc.spend, d.runbook_url, d.dashboard_url) if doc.spend is not None else None,
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from slo.catalog import HISTOGRAMS, counter_series, format_le
 from slo.durations import format_duration
+from slo.maintenance import MaintenanceCalendar, build_calendar
 from telemetry import conventions as c
 
 if TYPE_CHECKING:
@@ -190,6 +191,9 @@ class SLO:
     tiers: tuple[Tier, ...]
     runbook_url: str
     dashboard_url: str
+    # (start, end) Unix seconds of the maintenance windows left out of the SLO period: the spec's concrete
+    # windows, the same ones the Prometheus rules know. Empty unless the SLO says excludeMaintenance.
+    excluded: tuple[tuple[float, float], ...] = ()
 
     @property
     def error_budget(self) -> float:
@@ -248,6 +252,7 @@ class Spec:
     scaling: ScalingPolicy | None = None
     receivers: Receivers = field(default_factory=lambda: Receivers("", "", ""))
     source: str = "<memory>"
+    maintenance: MaintenanceCalendar = field(default_factory=lambda: build_calendar(None))
     policy: BudgetPolicy | None = None  # the error budget policy and exhaustion forecast (slo.policy)
     spend: SpendObjective | None = None  # the daily model-spend objective (slo.spend)
 

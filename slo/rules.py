@@ -7,6 +7,7 @@ from typing import Any
 from slo import promql
 from slo.durations import format_duration
 from slo.engine.spend import spend_queries
+from slo.maintenance_rules import maintenance_group
 from slo.model import (
     ALERT_WINDOWS,
     BURN_TIERS,
@@ -85,7 +86,12 @@ def slo_group(slo: SLO, exhaustion: Exhaustion | None = None) -> dict[str, Any]:
     for label, window in slo_windows(slo):
         base = {c.LABEL_SLO: slo.name, c.LABEL_WINDOW: label}
         rules.append({"record": c.RULE_SLO_EVENTS, "expr": promql.events(slo, window), "labels": base})
-        rules.append({"record": c.RULE_SLO_ERROR_RATIO, "expr": promql.error_ratio(slo, window), "labels": base})
+        ratio = (
+            promql.error_ratio_excluding(slo, window, slo.window.seconds)
+            if slo.excluded and label == slo.window.label
+            else promql.error_ratio(slo, window)
+        )
+        rules.append({"record": c.RULE_SLO_ERROR_RATIO, "expr": ratio, "labels": base})
         rules.append(
             {
                 "record": c.RULE_SLO_BURN_RATE,
@@ -206,13 +212,8 @@ def rollback_group(triggers: tuple[RollbackTrigger, ...]) -> dict[str, Any]:
     rules: list[Rule] = []
     for t in triggers:
         w = format_duration(t.window_seconds)
-        if t.bad is not None:
-            value = f"({promql.rate(t.bad, w)} or vector(0)) / {promql.rate(t.total, w)}"
-        elif t.percentile is not None:
-            value = promql.latency_quantile(t.percentile, t.total.renamed(f"{t.metric}_bucket"), w)
-        else:
-            value = f"{promql.rate(t.total.renamed(f'{t.metric}_sum'), w)} / {promql.rate(t.total, w)}"
-        expr = f"({value}) > {t.threshold:g} and sum(increase({t.total.promql()}[{w}])) >= {t.min_events}"
+        guard = f"sum(increase({t.total.promql()}[{w}])) >= {t.min_events}"
+        expr = f"({promql.rollback_value(t, w)}) > {t.threshold:g} and {guard}"
         rules.append(
             {
                 "alert": c.ALERT_ROLLBACK,
@@ -328,6 +329,7 @@ def rule_files(spec: Spec) -> dict[str, dict[str, Any]]:
         operations.append(scaling_group(spec.scaling))
     if operations:
         files["operations.rules.yaml"] = {"groups": operations}
+    files["maintenance.rules.yaml"] = {"groups": [maintenance_group(spec.maintenance)]}
     if spec.spend is not None:
         files["spend.rules.yaml"] = {"groups": [spend_group(spec.spend)]}
     return files

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from slo import catalog
 from slo.durations import parse_duration
 from slo.errors import SpecError
+from slo.maintenance import MaintenanceDoc
 from slo.policy_spec import PolicyDoc
 from slo.spend_spec import SpendDoc
 
@@ -182,6 +183,8 @@ class SLODoc(_Doc):
     window: WindowDoc | None = None
     min_events: Annotated[int, Field(ge=0)] | None = Field(None, alias="minEvents")
     tiers: list[Literal["critical", "high", "medium", "low"]] | None = None
+    # Leave the spec's maintenance windows out of the SLO period (the budget); burn-rate alerts still see them.
+    exclude_maintenance: bool = Field(False, alias="excludeMaintenance")
     indicator: IndicatorDoc
 
     _window = field_validator("window")(_check_window)
@@ -193,6 +196,8 @@ class SLODoc(_Doc):
             raise ValueError("target: this indicator needs a target share of good events, e.g. 0.99")
         if (ind.latency_percentile or ind.gauge) and self.target is not None:
             raise ValueError("target: not used here (the percentile or the tier objectives are the target)")
+        if ind.gauge and self.exclude_maintenance:
+            raise ValueError("excludeMaintenance: only event SLOs have a budget to leave maintenance out of")
         return self
 
 
@@ -267,6 +272,7 @@ class SpecDoc(_Doc):
     slos: list[SLODoc]
     rollback: list[RollbackDoc] = []
     scaling: ScalingDoc | None = None
+    maintenance: MaintenanceDoc | None = None
     policy: PolicyDoc | None = None
     spend: SpendDoc | None = None
 

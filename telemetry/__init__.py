@@ -12,6 +12,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig as FastAPITelemetryConfig
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -89,6 +90,12 @@ def setup(app: Starlette, settings: TelemetrySettings, *, service_name: str = c.
     reveal = getattr(secret, "get_secret_value", None)
     secret_value = str(reveal()) if callable(reveal) else str(secret or "")
     hasher = user_hasher(secret_value)
+    if config.tracing and not config.fast_path:
+        from telemetry import stock
+
+        if not isinstance(app, FastAPI):
+            raise TypeError("TELEMETRY_FAST_PATH=false traces FastAPI applications only")
+        stock.instrument(app, tracing.provider(), UNTRACED_PATHS)
     build_stack = app.build_middleware_stack
 
     def build_with_telemetry() -> Any:
@@ -97,6 +104,7 @@ def setup(app: Starlette, settings: TelemetrySettings, *, service_name: str = c.
         return TelemetryMiddleware(
             build_stack(),
             tracing=config.tracing,
+            fast_path=config.fast_path,
             record_metrics=config.metrics,
             user_hash=hasher,
             report_errors=config.sentry_dsn is not None,
@@ -124,10 +132,9 @@ def initialise_series(app: Starlette, *, model: tuple[str, str] | None = None) -
 def fastapi_options() -> FastAPITelemetryConfig:
     """Options for `FastAPI(telemetry=...)`: FastAPI's native OpenTelemetry support switched off.
 
-    The telemetry middleware opens the HTTP server span instead, from the headers it reads anyway: measured
-    on GET /api/v1/tasks, FastAPI's native span costs noticeably more CPU per request (it walks the middleware
-    stack, parses the headers twice and makes the span current twice). A FastAPI application given to
-    `setup` must be built with these options, or each request gets two server spans.
+    The telemetry middleware (or, off the fast path, opentelemetry-instrumentation-fastapi) opens the HTTP
+    server span instead, since FastAPI's native span costs more CPU per request (docs/performance.md). A
+    FastAPI application given to `setup` must be built with these options, or each request gets two server spans.
     """
     return {"tracing": False, "metrics": False, "logs": False, "operation_spans": False, "exclude": _untraced}
 

@@ -32,6 +32,7 @@ class TelemetryConfig:
     environment: str
     release: str
     tracing: bool
+    fast_path: bool  # telemetry.spans and telemetry.otlp; False: the SDK's own provider, processor and exporter
     otlp_traces_endpoint: str | None
     metrics: bool
     multiprocess_dir: str | None
@@ -61,6 +62,7 @@ class TelemetryConfig:
             environment=settings.app_env,
             release=env.get("APP_RELEASE") or _package_version(),
             tracing=not _flag(env.get("OTEL_SDK_DISABLED"), default=False),
+            fast_path=_fast_path_enabled(settings, env),
             otlp_traces_endpoint=endpoint or None,
             metrics=_metrics_enabled(settings, env),
             multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
@@ -76,6 +78,14 @@ def _metrics_enabled(settings: TelemetrySettings, env: Mapping[str, str]) -> boo
     if isinstance(enabled, bool):
         return enabled
     return _flag(env.get("METRICS_ENABLED"), default=True)
+
+
+def _fast_path_enabled(settings: TelemetrySettings, env: Mapping[str, str]) -> bool:
+    # As METRICS_ENABLED: Settings read TELEMETRY_FAST_PATH; other settings objects fall back to the variable.
+    enabled = getattr(settings, "telemetry_fast_path", None)
+    if isinstance(enabled, bool):
+        return enabled
+    return _flag(env.get("TELEMETRY_FAST_PATH"), default=True)
 
 
 def _flag(value: str | None, *, default: bool) -> bool:

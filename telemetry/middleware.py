@@ -1,7 +1,8 @@
 """The HTTP edge of telemetry, as one pure ASGI middleware (no BaseHTTPMiddleware: it costs throughput).
 
 Per request it: continues or starts the trace (W3C `traceparent`) with one server span (no per-message
-receive/send spans); records the duration histogram by route template, method and status class with the
+receive/send spans), or, off the fast path, names the one opentelemetry-instrumentation-fastapi opens
+(telemetry.stock) the same way; records the duration histogram by route template, method and status class with the
 trace id as exemplar; tracks requests in flight; sets `request.state.request_id` (from a sane `X-Request-ID`,
 else a new one) and returns it as `X-Request-ID`; and writes one canonical log line.
 """
@@ -14,12 +15,14 @@ import os
 import re
 import time
 from collections.abc import Callable
+from contextvars import Token
 from functools import lru_cache
 from typing import Any
 
 import structlog
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, StatusCode
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,7 +38,12 @@ REQUEST_ID_HEADER = b"x-request-id"
 _SANE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 _PROPAGATION_HEADERS = {b"traceparent": "traceparent", b"tracestate": "tracestate", b"baggage": "baggage"}
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
-UNTRACED_PATHS = frozenset({"/metrics"})
+# Probes and scrapes: a trace every few seconds per probe, of nothing a user did.
+UNTRACED_PATHS = frozenset({"/metrics", "/health", "/health/ready"})
+# Off the fast path, where telemetry.stock leaves the instrumentation's server span, and an error the application
+# raised (answered with a 500 before it reaches this middleware).
+SERVER_SPAN = "todochat.server_span"
+SERVER_ERROR = "todochat.server_error"
 # Streams that stay open for as long as a tab does: their latency is the time to the response's start, and they are
 # in flight only until then, so an hour-long subscription is not an hour-long request on the SLO's histogram.
 LONG_LIVED_PATHS = frozenset({"/api/v1/events"})
@@ -78,7 +86,8 @@ class TelemetryMiddleware:
     """Wraps the whole application (outside its error handling, so 500s are seen as the client sees them).
 
     `tracing` makes it open the HTTP server span (FastAPI's native span is switched off by
-    `telemetry.fastapi_options()`, so there is one server span per request).
+    `telemetry.fastapi_options()`, so there is one server span per request); with `fast_path` false the
+    instrumentation opens it instead (telemetry.stock) and this middleware only names it.
     """
 
     def __init__(
@@ -87,11 +96,13 @@ class TelemetryMiddleware:
         *,
         tracing: bool,
         record_metrics: bool,
+        fast_path: bool = True,
         user_hash: Callable[[object], str],
         report_errors: bool = False,
     ) -> None:
         self.app = app
-        self.tracing = tracing
+        self.tracing = tracing and fast_path
+        self.name_stock_span = tracing and not fast_path
         self.record_metrics = record_metrics
         self.user_hash = user_hash
         self.report_errors = report_errors
@@ -114,6 +125,26 @@ class TelemetryMiddleware:
         if route == c.ROUTE_UNMATCHED:
             return AttributeSet({"http.response.status_code": status})
         return AttributeSet({"http.route": route, "http.response.status_code": status})
+
+    def _name_span(self, span: Any, method: str, route: str, status: int, error: BaseException | None) -> None:
+        """The server span's name, route, status code and error type, the same in both modes."""
+        span.update_name(f"{method} {route}" if route != c.ROUTE_UNMATCHED else method)
+        span.set_attributes(self._end_attributes(route, status))
+        if status >= 500:
+            span.set_attribute("error.type", type(error).__qualname__ if error is not None else str(status))
+
+    def _name_stock_span(self, scope: Scope, method: str, root_path: str, status: int) -> None:
+        # The instrumentation has set the status code (and an error status) and ends the span with the body.
+        span = scope.get(SERVER_SPAN)
+        if span is not None and span.is_recording():
+            self._name_span(span, method, route_template(scope, root_path), status, scope.get(SERVER_ERROR))
+
+    @staticmethod
+    def _enter_stock_span(scope: Scope) -> Token[Context] | None:
+        # The instrumentation's span has ended, and its context with it: made current again for the request's
+        # log line and error report, so they carry its trace id as on the fast path.
+        span = scope.get(SERVER_SPAN)
+        return otel_context.attach(trace.set_span_in_context(span)) if span is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -139,7 +170,7 @@ class TelemetryMiddleware:
         path: str = scope["path"]
 
         span = None
-        token = None
+        token: Token[Context] | None = None
         if self.tracing and path not in UNTRACED_PATHS:
             parent = propagate.extract(carrier) if carrier else None
             span = self.tracer.start_span(
@@ -163,6 +194,8 @@ class TelemetryMiddleware:
             nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if self.name_stock_span:
+                    self._name_stock_span(scope, method, root_path, status)
                 message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id)]
                 if long_lived and self.record_metrics:
                     answered = time.perf_counter()
@@ -174,10 +207,14 @@ class TelemetryMiddleware:
             await self.app(scope, receive, send_with_request_id)
         except BaseException as exc:
             error = exc
+            if token is None and self.name_stock_span:
+                token = self._enter_stock_span(scope)
             if self.report_errors:
                 sentry_hooks.report_request_error(exc)
             raise
         finally:
+            if token is None and self.name_stock_span:
+                token = self._enter_stock_span(scope)
             self._finish(scope, state, span, method, root_path, status, error, started, answered)
             structlog.contextvars.reset_contextvars(**log_tokens)
             if token is not None:
@@ -201,15 +238,14 @@ class TelemetryMiddleware:
         route = route_template(scope, root_path)
         status_class = metrics.status_class(status)
         if span is not None:
-            if route != c.ROUTE_UNMATCHED:
-                span.update_name(f"{method} {route}")
-            span.set_attributes(self._end_attributes(route, status))
+            self._name_span(span, method, route, status, error)
             if error is not None:
                 span.record_exception(error)
             if status >= 500:
-                span.set_attribute("error.type", type(error).__qualname__ if error is not None else str(status))
                 span.set_status(StatusCode.ERROR)
             span.end()
+        elif self.name_stock_span:
+            span = scope.get(SERVER_SPAN)  # ended by now: read for the exemplar only
         if self.record_metrics:
             if answered is None:
                 self._in_flight.inc(-1)

@@ -1,13 +1,10 @@
-"""OTLP/HTTP span export with a faster encoder for the common span.
+"""OTLP/HTTP span export with a faster encoder for the common span (the fast path; docs/performance.md).
 
-The OTLP exporter encodes spans by building protobuf message objects field by field in Python (about 17 us a
-span here), in the serving process. `encode_spans` writes the protobuf wire format of a span directly when
-the span is the everyday kind (attributes that are strings, booleans, integers or floats; no events; no
-links), reading a LightSpan's fields as stored rather than through the ReadableSpan properties (which copy
-events, links and attributes on each read), and hands any other span to the exporter's own encoder, so the
-output is the same ExportTraceServiceRequest either way (the tests compare the bytes with the exporter's
-encoding). Everything else about the export (endpoint, headers, compression, retries, timeouts, size limit,
-the exporter's own metrics) is the exporter's.
+`encode_spans` writes the protobuf wire format of an everyday span (plain attributes, no events, no links)
+directly, reading a LightSpan's fields as stored, because the exporter's encoder builds protobuf objects field
+by field in the serving process; any other span goes through the exporter's own encoder, and the output is the
+same ExportTraceServiceRequest either way (the tests compare the bytes). Everything else about the export is
+the exporter's.
 """
 
 from __future__ import annotations
@@ -23,24 +20,18 @@ from opentelemetry.exporter.otlp.proto.http._common import _is_request_too_large
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
+from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
-from opentelemetry.trace import SpanContext, SpanKind, Status, TraceFlags
+from opentelemetry.trace import SpanContext, SpanKind, Status
 from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 
-from telemetry.spans import _PLAIN, _UNSET, IS_REMOTE, SPAN_ID, TRACE_FLAGS, AttributeSet, LightSpan
+from telemetry.spans import _PLAIN, _UNSET, IS_REMOTE, SPAN_ID, AttributeSet, LightSpan
 
 logger = logging.getLogger(__name__)
 
 _DOUBLE = struct.Struct("<d").pack
 _FIXED64 = struct.Struct("<Q").pack
-# The span's `kind` field, tag included, by SpanKind's value (an enum's hash is a Python call).
-_KIND = tuple(b"\x30" + bytes((kind.value + 1,)) for kind in sorted(SpanKind, key=lambda kind: kind.value))
-# SpanFlags: the span says whether its parent is remote (bit 8), and if so, that it is (bit 9).
-_FLAGS_LOCAL = b"\x85\x01" + (0x100).to_bytes(4, "little")
-_FLAGS_REMOTE = b"\x85\x01" + (0x300).to_bytes(4, "little")
-_STATUS_UNSET = b"\x7a\x00"  # an empty Status message
 
 
 _ONE_BYTE_VARINTS = tuple(bytes((n,)) for n in range(0x80))
@@ -62,6 +53,59 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
+# Wire types and field tags of the OTLP messages written here (opentelemetry-proto's trace/v1/trace.proto,
+# common/v1/common.proto, collector/trace/v1/trace_service.proto): a tag is the varint (field << 3) | wire type.
+VARINT, I64, LEN, I32 = 0, 1, 2, 5
+
+
+def _tag(field: int, wire_type: int) -> bytes:
+    return _varint(field << 3 | wire_type)
+
+
+REQUEST_RESOURCE_SPANS = _tag(1, LEN)  # ExportTraceServiceRequest.resource_spans
+RESOURCE_SPANS_RESOURCE = _tag(1, LEN)
+RESOURCE_SPANS_SCOPE_SPANS = _tag(2, LEN)
+RESOURCE_SPANS_SCHEMA_URL = _tag(3, LEN)
+SCOPE_SPANS_SCOPE = _tag(1, LEN)
+SCOPE_SPANS_SPANS = _tag(2, LEN)
+SCOPE_SPANS_SCHEMA_URL = _tag(3, LEN)
+SPAN_TRACE_ID = _tag(1, LEN)
+SPAN_SPAN_ID = _tag(2, LEN)
+SPAN_TRACE_STATE = _tag(3, LEN)
+SPAN_PARENT_SPAN_ID = _tag(4, LEN)
+SPAN_NAME = _tag(5, LEN)
+SPAN_KIND = _tag(6, VARINT)
+SPAN_START_TIME_UNIX_NANO = _tag(7, I64)  # fixed64
+SPAN_END_TIME_UNIX_NANO = _tag(8, I64)  # fixed64
+SPAN_ATTRIBUTES = _tag(9, LEN)
+SPAN_DROPPED_ATTRIBUTES_COUNT = _tag(10, VARINT)
+SPAN_STATUS = _tag(15, LEN)
+SPAN_FLAGS = _tag(16, I32)  # fixed32
+KEY_VALUE_KEY = _tag(1, LEN)
+KEY_VALUE_VALUE = _tag(2, LEN)
+ANY_VALUE_STRING = _tag(1, LEN)
+ANY_VALUE_BOOL = _tag(2, VARINT)
+ANY_VALUE_INT = _tag(3, VARINT)
+ANY_VALUE_DOUBLE = _tag(4, I64)
+STATUS_MESSAGE = _tag(2, LEN)
+STATUS_CODE = _tag(3, VARINT)
+# SpanFlags (in the span's `flags`): whether the parent's remoteness is known (bit 8), and that it is remote (bit 9).
+SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE = 0x100
+SPAN_FLAGS_CONTEXT_IS_REMOTE = 0x200
+
+_FIXED32 = struct.Struct("<I").pack
+# The span's `kind` field, tag included, by SpanKind's value (an enum's hash is a Python call); OTLP's
+# SPAN_KIND_INTERNAL is 1, one more than the API's SpanKind.INTERNAL.
+_KIND = tuple(SPAN_KIND + bytes((kind.value + 1,)) for kind in sorted(SpanKind, key=lambda kind: kind.value))
+_FLAGS_LOCAL = SPAN_FLAGS + _FIXED32(SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE)
+_FLAGS_REMOTE = SPAN_FLAGS + _FIXED32(SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE | SPAN_FLAGS_CONTEXT_IS_REMOTE)
+_STATUS_UNSET = SPAN_STATUS + b"\x00"  # an empty Status message
+# Ids are fixed-length bytes fields: tag and length written once.
+_TRACE_ID_PREFIX = SPAN_TRACE_ID + b"\x10"
+_SPAN_ID_PREFIX = SPAN_SPAN_ID + b"\x08"
+_PARENT_ID_PREFIX = SPAN_PARENT_SPAN_ID + b"\x08"
+
+
 def _field(tag: bytes, payload: bytes) -> bytes:
     """A length-delimited field: tag, length, payload."""
     return tag + _varint(len(payload)) + payload
@@ -75,13 +119,13 @@ def _any_value(value: Any) -> bytes | None:
     """An AnyValue for a plain value; None for anything the exporter's encoder should handle."""
     kind = type(value)
     if kind is str:
-        return _field(b"\x0a", value.encode())
+        return _field(ANY_VALUE_STRING, value.encode())
     if kind is bool:
-        return b"\x10\x01" if value else b"\x10\x00"
+        return ANY_VALUE_BOOL + (b"\x01" if value else b"\x00")
     if kind is int:
-        return b"\x18" + _varint(value) if -(1 << 63) <= value < (1 << 63) else None
+        return ANY_VALUE_INT + _varint(value) if -(1 << 63) <= value < (1 << 63) else None
     if kind is float:
-        return b"\x21" + _DOUBLE(value)
+        return ANY_VALUE_DOUBLE + _DOUBLE(value)
     return None
 
 
@@ -101,7 +145,7 @@ def _attribute(key: str, value: Any) -> bytes | None:
         any_value = _any_value(value)
         if any_value is None:
             return None
-        encoded = _field(b"\x4a", _text(b"\x0a", key) + _field(b"\x12", any_value))
+        encoded = _field(SPAN_ATTRIBUTES, _text(KEY_VALUE_KEY, key) + _field(KEY_VALUE_VALUE, any_value))
         # Not floats: 0.0 and -0.0 are one key but two encodings (and a NaN is never found again).
         if type(value) is not float and (type(value) is not str or len(value) <= _LONGEST_KEPT):
             if len(_attributes) >= _ATTRIBUTES_KEPT:
@@ -139,7 +183,7 @@ _names: dict[str, bytes] = {}
 def _name(name: str) -> bytes:
     field = _names.get(name)
     if field is None:
-        field = _text(b"\x2a", name)
+        field = _text(SPAN_NAME, name)
         if len(name) <= _LONGEST_KEPT:
             if len(_names) >= _NAMES_KEPT:
                 _names.clear()
@@ -163,17 +207,17 @@ def _message(
     if context is None:
         return None
     trace_id, span_id, _, _, trace_state, _ = context  # its fields without the properties' calls
-    out = [b"\x0a\x10" + trace_id.to_bytes(16, "big") + b"\x12\x08" + span_id.to_bytes(8, "big")]
+    out = [_TRACE_ID_PREFIX + trace_id.to_bytes(16, "big") + _SPAN_ID_PREFIX + span_id.to_bytes(8, "big")]
     if trace_state is not DEFAULT_TRACE_STATE and trace_state:  # the shared empty one, without TraceState.__len__
-        out.append(_text(b"\x1a", ",".join(f"{k}={v}" for k, v in trace_state.items())))
+        out.append(_text(SPAN_TRACE_STATE, ",".join(f"{k}={v}" for k, v in trace_state.items())))
     if parent:
-        out.append(b"\x22\x08" + parent[SPAN_ID].to_bytes(8, "big"))
+        out.append(_PARENT_ID_PREFIX + parent[SPAN_ID].to_bytes(8, "big"))
     out.append(_names.get(name) or _name(name))
     out.append(_KIND[kind._value_])
     if start_time:
-        out.append(b"\x39" + _FIXED64(start_time))
+        out.append(SPAN_START_TIME_UNIX_NANO + _FIXED64(start_time))
     if end_time:
-        out.append(b"\x41" + _FIXED64(end_time))
+        out.append(SPAN_END_TIME_UNIX_NANO + _FIXED64(end_time))
     if attributes:
         if sets:
             for attribute_set in sets:
@@ -187,18 +231,18 @@ def _message(
                 return None
             out.append(block)
     if dropped_attributes:
-        out.append(b"\x50" + _varint(dropped_attributes))
+        out.append(SPAN_DROPPED_ATTRIBUTES_COUNT + _varint(dropped_attributes))
     out.append(_STATUS_UNSET if status is _UNSET else _status(status))
     out.append(_FLAGS_REMOTE if parent is not None and parent[IS_REMOTE] else _FLAGS_LOCAL)
     return b"".join(out)
 
 
 def _status(status: Status) -> bytes:
-    return _field(b"\x7a", _text(b"\x12", status.description or "") + _code(status.status_code.value))
+    return _field(SPAN_STATUS, _text(STATUS_MESSAGE, status.description or "") + _code(status.status_code.value))
 
 
 def _code(value: int) -> bytes:
-    return b"\x18" + _varint(value) if value else b""
+    return STATUS_CODE + _varint(value) if value else b""
 
 
 class _Encodings:
@@ -249,32 +293,8 @@ _MISSING = object()
 _encodings = _Encodings()
 
 
-class EncodedSpan(tuple):  # type: ignore[type-arg]
-    """A sampled span already written as its OTLP Span message (field tag and length included), with the
-    resource and scope it is grouped by: what waits in the export queue in place of the span.
-
-    A tuple (message, resource, scope), made without a Python call (`_encoded`).
-    """
-
-    __slots__ = ()
-
-    @property
-    def message(self) -> bytes:
-        return self[0]  # type: ignore[no-any-return]
-
-    @property
-    def resource(self) -> Resource:
-        return self[1]  # type: ignore[no-any-return]
-
-    @property
-    def scope(self) -> InstrumentationScope | None:
-        return self[2]  # type: ignore[no-any-return]
-
-
-_new_encoded = tuple.__new__
-
-
-def _encoded(message: bytes, resource: Resource, scope: InstrumentationScope | None) -> EncodedSpan:
+def _spans_field(message: bytes) -> bytes:
+    """The message as a ScopeSpans `spans` field (its length's varint without _varint's call, mostly)."""
     length = len(message)
     if length < 0x80:
         prefix = _ONE_BYTE_VARINTS[length]
@@ -282,11 +302,12 @@ def _encoded(message: bytes, resource: Resource, scope: InstrumentationScope | N
         prefix = bytes(((length & 0x7F) | 0x80, length >> 7))
     else:
         prefix = _varint(length)
-    return _new_encoded(EncodedSpan, (b"\x12" + prefix + message, resource, scope))
+    return SCOPE_SPANS_SPANS + prefix + message
 
 
-def encode_span(span: ReadableSpan) -> EncodedSpan:
-    """The span's Span message, by this module's encoder when it is an everyday span, else the exporter's."""
+def encode_span(span: ReadableSpan) -> tuple[bytes, Resource, InstrumentationScope | None]:
+    """The span as a `spans` field, by this module's encoder when it is an everyday span, else the
+    exporter's, with the resource and scope it is grouped by."""
     encoded: bytes | None = None
     if type(span) is LightSpan:
         resource, scope = span._resource, span._instrumentation_scope or None
@@ -306,10 +327,10 @@ def encode_span(span: ReadableSpan) -> EncodedSpan:
             )  # fmt: skip
     if encoded is None:
         encoded = _encode_span(span).SerializeToString()
-    return _encoded(encoded, resource, scope)
+    return _spans_field(encoded), resource, scope
 
 
-def encode_spans(spans: Sequence[ReadableSpan | EncodedSpan]) -> bytes:
+def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     """An ExportTraceServiceRequest holding the spans, grouped by resource and scope as the exporter does."""
     canonical = _encodings.canonical
     grouped: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[bytes]]]]] = {}
@@ -318,7 +339,7 @@ def encode_spans(spans: Sequence[ReadableSpan | EncodedSpan]) -> bytes:
     # equality are Python code).
     groups: dict[tuple[int, int], list[bytes]] = {}
     for span in spans:
-        message, resource, scope = span if type(span) is EncodedSpan else encode_span(span)  # type: ignore[arg-type]
+        message, resource, scope = encode_span(span)
         group = groups.get((id(resource), id(scope)))
         if group is None:
             same_resource, same_scope = canonical(resource), canonical(scope)
@@ -332,43 +353,22 @@ def encode_spans(spans: Sequence[ReadableSpan | EncodedSpan]) -> bytes:
         group.append(message)
     request = []
     for resource, scopes in grouped.values():
-        body = [_field(b"\x0a", _encodings.resource(resource))]
+        body = [_field(RESOURCE_SPANS_RESOURCE, _encodings.resource(resource))]
         for scope, encoded_spans in scopes.values():
-            scope_spans = [_field(b"\x0a", _encodings.scope(scope)), *encoded_spans]
+            scope_spans = [_field(SCOPE_SPANS_SCOPE, _encodings.scope(scope)), *encoded_spans]
             if scope is not None and scope.schema_url:
-                scope_spans.append(_text(b"\x1a", scope.schema_url))
-            body.append(_field(b"\x12", b"".join(scope_spans)))
-        body.append(_text(b"\x1a", resource.schema_url))
-        request.append(_field(b"\x0a", b"".join(body)))
+                scope_spans.append(_text(SCOPE_SPANS_SCHEMA_URL, scope.schema_url))
+            body.append(_field(RESOURCE_SPANS_SCOPE_SPANS, b"".join(scope_spans)))
+        body.append(_text(RESOURCE_SPANS_SCHEMA_URL, resource.schema_url))
+        request.append(_field(REQUEST_RESOURCE_SPANS, b"".join(body)))
     return b"".join(request)
 
 
-class EncodingSpanProcessor(BatchSpanProcessor):
-    """The SDK's batch span processor, queueing each span as its encoded message (an EncodedSpan).
-
-    Encoded when it ends, a span's message is made from data still in the CPU's caches, and the span is
-    freed at once. Queued until its batch is sent, as BatchSpanProcessor does, the spans' objects (about a
-    second's worth at the benchmark's rate) were walked again, cold, by the exporter's thread. The same
-    instructions either way; side by side on one core, a server encoding at the end used a median 4% less
-    CPU per GET /api/v1/tasks in one run of 10 rounds (two identical servers: 0.7%), though later runs of
-    whole versions could not resolve differences that small. Its exporter must take EncodedSpans, as
-    `SpanExporter` does.
-    """
-
-    def on_end(self, span: ReadableSpan) -> None:
-        if type(span) is LightSpan:
-            if not span._context[TRACE_FLAGS] & TraceFlags.SAMPLED:  # type: ignore[index]  # a LightSpan's is set
-                return
-        elif not span.context.trace_flags.sampled:
-            return
-        self._batch_processor.emit(encode_span(span))  # type: ignore[arg-type]  # its exporter takes both
-
-
 class SpanExporter(OTLPSpanExporter):
-    """The OTLP/HTTP (protobuf) span exporter, encoding with `encode_spans` (so it takes EncodedSpans too)."""
+    """The OTLP/HTTP (protobuf) span exporter, encoding with `encode_spans`."""
 
-    def export(self, spans: Sequence[ReadableSpan | EncodedSpan]) -> SpanExportResult:
-        # As OTLPSpanExporter.export, with this module's encoder, for spans and spans encoded when they ended.
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        # As OTLPSpanExporter.export, with this module's encoder.
         if self._shutdown:
             logger.warning("Exporter already shutdown, ignoring batch")
             return SpanExportResult.FAILURE

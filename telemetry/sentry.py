@@ -88,10 +88,10 @@ def configure(config: TelemetryConfig, *, transport: Any = None) -> bool:
         traces_sample_rate=None,
         auto_session_tracking=False,  # release-health sessions per request cost more than they tell an API
         # Only what error reporting needs, and nothing that runs on every request. Sentry's Starlette/FastAPI
-        # integrations wrap the application and each middleware per request (measured: 0.24 ms of CPU on a
-        # 1 ms GET /api/v1/tasks, a quarter of the throughput); the telemetry middleware and the log pipeline
-        # report the same errors, from inside the request's span, at no cost on the way through. No logging
-        # breadcrumbs either: without a scope per request they would mix requests (and users) in one event;
+        # integrations wrap the application and each middleware per request (docs/performance.md); the
+        # telemetry middleware and the log pipeline report the same errors, from inside the request's span, at no
+        # cost on the way through. No logging breadcrumbs either: without a scope per request they would mix
+        # requests (and users) in one event;
         # the event's trace_id and request_id tags find the request's logs instead. Left out of the defaults
         # as well: Stdlib (wraps every http.client request and subprocess) and Threading (every thread).
         default_integrations=False,

@@ -1,23 +1,24 @@
 """Spans that cost less to make: the OpenTelemetry SDK's Tracer and Span with a lighter way of building them.
 
-Measured on GET /api/v1/tasks (two spans per request), the SDK's span bookkeeping was the largest part of what
-tracing cost: per span it builds a locked, validating attribute container, two locked bounded lists for events
-and links that are almost always empty, and at the end a second, read-only copy of the span for the
-processors. `LightTracer` makes `LightSpan`s instead, which keep the SDK's behaviour and limits:
+The SDK's per-span bookkeeping (a locked, validating attribute container, locked lists for events and links that
+are almost always empty, a read-only copy of the span at its end) was most of what tracing cost
+(docs/performance.md, "Telemetry"). `LightTracer` makes `LightSpan`s instead, which keep the SDK's behaviour
+and limits:
 
 - attributes are a plain dict; a str, bool, int or float value under the length limit is stored as given,
   anything else goes through the SDK's own cleaning, and the count limit drops the oldest (counted in
   `dropped_attributes`), as the SDK's BoundedAttributes does;
 - the events and links lists are made on first use;
 - the ended span itself goes to the processors (it cannot change once ended, so no copy is needed);
-- fewer Python calls per span, as those are what a span costs once its containers are gone: the span is made
+- fewer Python calls per span: the span is made
   by the tracer without Span.__new__ and __init__, the processors' methods that do nothing (the batch and
   simple processors' on_start and _on_ending) are not called, and span contexts are built and read as the
   tuples they are rather than through their properties (`span_context_in` does the same for callers).
 
 Everything else (sampling, ids, the span processors and exporters, resources, instrumentation scopes, span
-limits from OTEL_SPAN_*, status, events, exceptions, the context-manager protocol) is the SDK's. The tests
-compare the OTLP encoding of the same spans made both ways, byte for byte.
+limits from OTEL_SPAN_*, status, events, exceptions, the context-manager protocol, the tracer's self-metrics) is
+the SDK's. The tests compare the OTLP encoding of the same spans made both ways, byte for byte; with
+TELEMETRY_FAST_PATH=false the SDK's own classes are used.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ from opentelemetry.sdk.trace import (
     TracerProvider,
     _check_span_ended,
 )
+from opentelemetry.sdk.trace._tracer_metrics import NoOpTracerMetrics
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_ON, DEFAULT_ON
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, DEFAULT_ON, Decision, SamplingResult
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import INVALID_SPAN_CONTEXT, NonRecordingSpan, SpanContext, SpanKind, TraceFlags, TraceState
 from opentelemetry.trace.propagation import _SPAN_KEY
@@ -126,6 +128,7 @@ _TRACE_ID_MAX = 2**128 - 1
 # Every combination of the two flags a span can get, made once (TraceFlags is an immutable int).
 _TRACE_FLAGS = tuple(TraceFlags(flags) for flags in range((TraceFlags.SAMPLED | _RANDOM) + 1))
 _UNCHECKED = object()
+RECORD_AND_SAMPLE, DROP = Decision.RECORD_AND_SAMPLE, Decision.DROP
 
 
 class AttributeSet(dict):  # type: ignore[type-arg]  # dict[str, AnyValue]; subscripted, mypy rejects __slots__
@@ -171,7 +174,7 @@ class LightSpan(Span):
 
     # What every span starts with, read from the class until a span sets its own (a smaller span to make).
     _trace_config = None
-    _record_end_metrics = None
+    _record_end_metrics: Callable[[], None] | None = None  # the SDK's tracer self-metrics, when enabled
     _status = _UNSET
     _start_time: int | None = None
     _end_time: int | None = None
@@ -280,6 +283,8 @@ class LightSpan(Span):
                 logger.warning("Calling end() on an ended span.")
                 return
             self._end_time = end_time if end_time is not None else time_ns()
+        if self._record_end_metrics is not None:
+            self._record_end_metrics()
         # The processors present now, as the SDK's span would call them.
         hooks = self._hooks
         processor = self._span_processor
@@ -320,6 +325,7 @@ class LightTracer(Tracer):
             random_trace_id = bool(parent[TRACE_FLAGS] & _RANDOM)
         sampler = self.sampler
         trace_state: TraceState | None
+        sampling: SamplingResult | None = None
         if sampler is ALWAYS_ON or sampler is DEFAULT_ON:
             # The SDK's two everyday samplers decide from the parent alone: always, or as the parent did
             # (sampling from scratch at the root). Their answer is worked out here without a sampling call.
@@ -331,6 +337,11 @@ class LightTracer(Tracer):
             recording = sampling.decision.is_recording()  # type: ignore[no-untyped-call]
             trace_state = sampling.trace_state
             attributes = sampling.attributes
+        tracer_metrics = self._tracer_metrics
+        record_end_metrics = None
+        if type(tracer_metrics) is not NoOpTracerMetrics:  # OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED: as the SDK
+            decision = sampling.decision if sampling is not None else (RECORD_AND_SAMPLE if sampled else DROP)
+            record_end_metrics = tracer_metrics.start_span(parent, decision)
         span_id = self.id_generator.generate_span_id()
         # SpanContext(trace_id, span_id, False, flags, trace_state), built as its __new__ builds it.
         span_context: SpanContext = _new_span_context(
@@ -366,6 +377,8 @@ class LightTracer(Tracer):
         span._record_exception = record_exception
         span._set_status_on_exception = set_status_on_exception
         span._lock = threading.Lock()
+        if record_end_metrics is not None:
+            span._record_end_metrics = record_end_metrics
         span._attributes = {}
         if attributes:
             span._store(attributes)

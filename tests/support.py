@@ -1,4 +1,4 @@
-"""Test helpers that are not fixtures: a live uvicorn server, scratch databases, migrations."""
+"""Test helpers that are not fixtures: settings, live uvicorn servers, forged tokens, scratch databases, migrations."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, NoReturn
 
 import asyncpg
+import httpx
+import jwt
 import pytest
 import uvicorn
 from alembic import command
@@ -26,7 +30,24 @@ from app.core.config import Settings, normalize_database_url
 from app.main import create_app
 
 IN_CI = os.environ.get("CI") == "true"
-TOOL_PACKAGES = {"promtool": "prometheus", "prometheus": "prometheus", "amtool": "prometheus-alertmanager"}
+TOOL_PACKAGES = {
+    "promtool": "prometheus",
+    "prometheus": "prometheus",
+    "amtool": "prometheus-alertmanager",
+    "prometheus-alertmanager": "prometheus-alertmanager",
+}
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "app_env": "test",
+        "database_url": database_url,
+        "secret_key": "test-secret-key-" + "x" * 32,
+        "frontend_dir": str(Path(__file__).parent / "no-frontend"),
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -143,6 +164,40 @@ class LiveServer:
         finally:
             server.should_exit = True
             thread.join(timeout=15)
+
+
+@contextlib.contextmanager
+def live(database_url: str, **overrides: object) -> Iterator[LiveServer]:
+    """A live server of its own, with rate limits on unless `overrides` say otherwise."""
+    overrides.setdefault("rate_limit_enabled", True)
+    with LiveServer.start(make_settings(database_url, **overrides)) as server:
+        yield server
+
+
+@contextlib.asynccontextmanager
+async def client_for(server: LiveServer, **kwargs: object) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, **kwargs) as c:  # type: ignore[arg-type]
+        yield c
+
+
+def fake_ip() -> str:
+    """A documentation-range address, unique per call, sent as X-Forwarded-For (uvicorn trusts 127.0.0.1)."""
+    n = uuid.uuid4().int
+    return f"198.51.{n % 250}.{(n >> 8) % 250 + 1}"
+
+
+def forged_token(settings: Settings, *, user_id: uuid.UUID, key: str, algorithm: str = "HS256") -> str:
+    """An access token for `user_id` that looks right but is signed with `key` instead of the service's secret."""
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),
+        "sid": str(uuid.uuid4()),
+        "typ": "access",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        "jti": uuid.uuid4().hex[:16],
+    }
+    return jwt.encode(claims, key, algorithm=algorithm)
 
 
 def stop_process(process: subprocess.Popen[Any], timeout: float = 15) -> None:

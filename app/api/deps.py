@@ -18,6 +18,7 @@ from app.db.session import session_scope
 from app.runtime import Runtime
 from app.services.auth import require_active_session
 from app.worker.broker import EventBroker
+from slo.maintenance import MaintenanceCalendar
 
 ACCESS_COOKIE = "access_token"
 REFRESH_COOKIE = "refresh_token"
@@ -134,3 +135,12 @@ async def get_slo_monitor(request: Request) -> SLOMonitor:
 
 
 SLOMonitorDep = Annotated[SLOMonitor, Depends(get_slo_monitor)]
+
+
+async def get_maintenance_calendar(request: Request) -> MaintenanceCalendar:
+    """The SLO spec's maintenance windows, installed with the maintenance route."""
+    calendar: MaintenanceCalendar = request.app.state.maintenance_calendar
+    return calendar
+
+
+MaintenanceCalendarDep = Annotated[MaintenanceCalendar, Depends(get_maintenance_calendar)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -111,6 +112,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     sentry_dsn: SecretStr | None = None
     metrics_enabled: bool = True  # METRICS_ENABLED=false: no Prometheus instruments recorded, no /metrics
+    telemetry_fast_path: bool = True  # TELEMETRY_FAST_PATH=false: the OpenTelemetry SDK's own spans and export
     # NoDecode: the environment gives a comma-separated list, which is not JSON.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Where the web UI's own telemetry goes (the collector's OTLP/HTTP receiver, the browser's Sentry DSN): the
@@ -124,6 +126,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_json_depth: int = Field(default=32, ge=1)
     frontend_dir: str | None = None
+    # SLO spec whose `maintenance:` windows GET /api/v1/maintenance announces; default the packaged spec.
+    slo_spec_path: Path | None = None
 
     # Reminders worker (app.worker): REMINDER_WORKER=false keeps it out of `todochat serve`, for deployments that
     # run `todochat worker` on its own. Several workers may run at once: each reminder is still claimed once.

@@ -1,18 +1,17 @@
 """A connection pool with a floor and a ceiling: DB_POOL_SIZE kept open, up to DB_MAX_OVERFLOW more while in use.
 
-SQLAlchemy's QueuePool closes every connection above `pool_size` the moment it is returned, so a steady load
-that needs more than `pool_size` connections at once opens and closes a connection (TLS handshake, server
-process, type introspection) on most requests. This pool keeps those extra connections open while they are
-being reused and closes them once they have sat unused for `idle_seconds`, as HikariCP's minimumIdle /
-idleTimeout and asyncpg's max_inactive_connection_lifetime do. Idle extras are closed on the pool's next
-checkout or return; recycling, invalidation and the ceiling work as in QueuePool.
+SQLAlchemy's QueuePool closes every connection above `pool_size` the moment it is returned, so a steady load that
+needs more than `pool_size` connections at once reconnects on most requests (docs/performance.md). This pool keeps
+those extra connections open while they are being reused and closes them once they have sat unused for
+`idle_seconds`, as HikariCP's minimumIdle / idleTimeout and asyncpg's max_inactive_connection_lifetime do. Idle
+extras are closed on the pool's next checkout or return; recycling, invalidation and the ceiling work as in
+QueuePool.
 
-Liveness: with `ping_after_seconds` set, a connection that has sat in the pool at least that long is pinged
-before it is handed out, and replaced if the ping fails (a server restart, a Neon compute suspend, a proxy's
-idle timeout). SQLAlchemy's own pre-ping checks every checkout, which costs the asyncpg driver three round
-trips (BEGIN, an empty statement, ROLLBACK) on every request; a connection returned a moment ago is trusted,
-as HikariCP trusts one used within its 500 ms bypass window. One that died within that moment fails its
-statement, and SQLAlchemy's disconnect handling then replaces every connection opened before it.
+Liveness: with `ping_after_seconds` set, a connection that has sat in the pool at least that long is pinged before
+it is handed out, and replaced if the ping fails (a server restart, a Neon compute suspend, a proxy's idle
+timeout). SQLAlchemy's own pre-ping costs round trips on every checkout; a connection returned a moment ago is
+trusted instead, as HikariCP trusts one used within its 500 ms bypass window. One that died within that moment
+fails its statement, and SQLAlchemy's disconnect handling then replaces every connection opened before it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Accounts and sessions: registration, login, refresh-token rotation with reuse detection, logout."""
+"""Accounts and sessions: registration, login, refresh-token rotation with reuse detection, logout, deletion."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -89,6 +89,26 @@ async def update_user(*, session: AsyncSession, user_id: uuid.UUID, data: UserUp
     user.timezone = data.timezone
     await session.commit()
     return UserPublic.model_validate(user)
+
+
+async def delete_user(*, session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """Delete the account and everything it owns; returns its login sessions, for the caller to revoke.
+
+    Tasks, their history, events, conversations with their messages and refresh tokens go with the account
+    (foreign keys cascade, on SQLite as on PostgreSQL).
+
+    Raises:
+        Unauthorized: the account has already been deleted.
+    """
+    families = list(
+        await session.scalars(select(RefreshToken.family_id).where(RefreshToken.user_id == user_id).distinct())
+    )
+    deleted = await session.execute(delete(User).where(User.id == user_id).returning(User.id))
+    if deleted.scalar_one_or_none() is None:
+        await session.rollback()
+        raise Unauthorized("The account for this token no longer exists.")
+    await session.commit()
+    return families
 
 
 async def _issue(

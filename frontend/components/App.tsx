@@ -7,6 +7,7 @@ import { installSentry } from "@/lib/sentry";
 import { installTracing, tracingSettings } from "@/lib/tracing";
 import type { User } from "@/lib/types";
 import AuthForm from "./AuthForm";
+import MaintenanceBanner from "./MaintenanceBanner";
 import Workspace from "./Workspace";
 
 type AuthState = { status: "checking" } | { status: "signedOut"; expired: boolean } | { status: "signedIn"; user: User };
@@ -53,14 +54,22 @@ export default function App() {
     );
   }
   if (auth.status === "signedOut") {
-    return <AuthForm api={api} expired={auth.expired} onSignedIn={(user) => setAuth({ status: "signedIn", user })} />;
+    return (
+      <>
+        <MaintenanceBanner api={api} />
+        <AuthForm api={api} expired={auth.expired} onSignedIn={(user) => setAuth({ status: "signedIn", user })} />
+      </>
+    );
   }
   return (
-    <Workspace
-      api={api}
-      user={auth.user}
-      onUser={(user) => setAuth({ status: "signedIn", user })}
-      onSignOut={signOut}
-    />
+    <div className="frame">
+      <MaintenanceBanner api={api} timeZone={auth.user.timezone} />
+      <Workspace
+        api={api}
+        user={auth.user}
+        onUser={(user) => setAuth({ status: "signedIn", user })}
+        onSignOut={signOut}
+      />
+    </div>
   );
 }

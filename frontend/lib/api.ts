@@ -4,6 +4,7 @@
 import { ApiError, networkError, toApiError } from "./errors";
 import { normalizeConversations, normalizeMessages } from "./normalize";
 import { type ChatEvent, chatEventFrom } from "./chatEvents";
+import type { MaintenanceState } from "./maintenance";
 import { readSse } from "./sse";
 import { type Action, startAction } from "./tracing";
 import { taskQueryString } from "./taskQuery";
@@ -120,6 +121,11 @@ export class ApiClient {
 
   async logout(): Promise<void> {
     await this.send(`${AUTH}/logout`, { method: "POST" }, { refreshOn401: false });
+  }
+
+  /** Open and upcoming maintenance windows; public, so it works signed out too. */
+  maintenance(): Promise<MaintenanceState> {
+    return this.json("/api/v1/maintenance", {}, { refreshOn401: false });
   }
 
   me(): Promise<User> {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Literal
 
 from slo.durations import format_duration
@@ -31,19 +32,47 @@ def _counts_bad(slo: SLO) -> bool:
     return isinstance(slo.indicator, RatioIndicator) and not slo.indicator.good
 
 
+def excluded_windows(slo: SLO, now: float, seconds: float) -> list[tuple[float, float]]:
+    """The maintenance windows left out of a period of `seconds` ending at `now`: those wholly inside it.
+
+    A window still open counts as usual until it ends (the rules cannot know its events yet), and one reaching past
+    the period's start counts again, as Prometheus's fixed-length ranges would have it.
+    """
+    return [(start, end) for start, end in slo.excluded if start >= now - seconds and end <= now]
+
+
+def _excluded_queries(slo: SLO, now: float, seconds: float) -> list[tuple[Query, Query]]:
+    out = []
+    for start, end in excluded_windows(slo, now, seconds):
+        total_q, events_q, _ = _queries(slo, end - start)
+        out.append((dataclasses.replace(total_q, end=end), dataclasses.replace(events_q, end=end)))
+    return out
+
+
 def slo_queries(slo: SLO, now: float) -> list[Query]:
     """Every query an event-based SLO needs at `now`."""
     out: list[Query] = []
     for _, seconds in windows(slo, now):
         out.extend(q for q in _queries(slo, seconds) if q is not None)
+    for pair in _excluded_queries(slo, now, slo.window.length_at(now)):
+        out.extend(pair)
     return out
 
 
-def window_result(slo: SLO, observations: Observations, label: str, seconds: float) -> WindowResult:
-    """Bad over total events for one window: a sum over the window, never an average of shorter ratios."""
+def window_result(
+    slo: SLO, observations: Observations, label: str, seconds: float, *, now: float | None = None
+) -> WindowResult:
+    """Bad over total events for one window: a sum over the window, never an average of shorter ratios.
+
+    With `now` (the SLO period), the maintenance windows the SLO excludes are taken out of both sums.
+    """
     total_q, events_q, buckets_q = _queries(slo, seconds)
     events_total = total(observations, total_q)
     counted = total(observations, events_q)
+    if now is not None:
+        for excluded_total, excluded_events in _excluded_queries(slo, now, seconds):
+            events_total = max(events_total - total(observations, excluded_total), 0.0)
+            counted = max(counted - total(observations, excluded_events), 0.0)
     bad = counted if _counts_bad(slo) else max(events_total - counted, 0.0)
     ratio = min(bad / events_total, 1.0) if events_total > 0 else None
     burn = ratio / slo.error_budget if ratio is not None else None
@@ -55,7 +84,9 @@ def window_result(slo: SLO, observations: Observations, label: str, seconds: flo
 
 def evaluate_slo(slo: SLO, observations: Observations, now: float) -> SLOResult:
     """Evaluate one ratio or latency SLO from its observations."""
-    results = [window_result(slo, observations, label, seconds) for label, seconds in windows(slo, now)]
+    spans = windows(slo, now)
+    results = [window_result(slo, observations, label, seconds) for label, seconds in spans[:-1]]
+    results.append(window_result(slo, observations, *spans[-1], now=now))
     by_seconds = {w.seconds: w for w in results[:-1]}
     period = results[-1]
     alerts = []

@@ -14,12 +14,14 @@ class Query:
     """`increase`: how much the selected counters grew over the `seconds` before now, summed.
     `gauge`: the largest current value of the selected gauges.
     `by`: group the answer by this label ("le" for histogram buckets, "instance" per instance).
+    `end`: the increase over the `seconds` before this Unix time instead of before now (a past maintenance window).
     """
 
     kind: Literal["increase", "gauge"]
     selector: Selector
     seconds: float = 0.0
     by: str | None = None
+    end: float | None = None
 
 
 # Each answer maps the `by` label's value ("" when ungrouped) to a number; no series gives an empty mapping.

@@ -117,7 +117,9 @@ class History:
                     out[q] = current[q]
                     continue
                 track = self._tracks[Query(q.kind, q.selector, 0.0, q.by)]
-                start = now - q.seconds
+                end = now if q.end is None else min(q.end, now)
+                start = end - q.seconds
+                top = current[q] if end >= now else (track.at_or_before(end) or {})
                 base = {} if start < self.started_at else (track.at_or_before(start) or {})
-                out[q] = {k: max(v - base.get(k, 0.0), 0.0) for k, v in current[q].items()}
+                out[q] = {k: max(v - base.get(k, 0.0), 0.0) for k, v in top.items()}
             return out

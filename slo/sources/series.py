@@ -73,7 +73,8 @@ def answer(queries: Iterable[Query], series: Iterable[Series], now: float, lookb
                 continue
             key = labels.get(q.by, "") if q.by else ""
             if q.kind == "increase":
-                groups[key] = groups.get(key, 0.0) + counter_increase(s.points, now - q.seconds, now)
+                end = now if q.end is None else q.end
+                groups[key] = groups.get(key, 0.0) + counter_increase(s.points, end - q.seconds, end)
             else:
                 value = gauge_value(s.points, now, lookback)
                 if value is not None:

@@ -128,3 +128,16 @@ def test_ci_keeps_the_locust_report_where_the_gate_writes_it() -> None:
     gate = typer.main.get_command(cli).commands["loadtest"].commands["gate"]  # type: ignore[attr-defined]  # a group
     output = next(param for param in gate.params if param.name == "output")
     assert Path(upload["with"]["path"]) == Path(output.default)
+
+
+def test_the_weekly_slo_report_is_scheduled_and_kept_where_the_command_writes_it() -> None:
+    workflow = load(ROOT / ".github" / "workflows" / "slo-report.yaml")
+    (schedule,) = workflow["on"]["schedule"]
+    assert schedule["cron"].split()[4] == "1", "weekly, on Mondays"
+    job = workflow["jobs"]["report"]
+    reports = [line for line in run_lines(workflow) if " slo report " in f" {line} "]
+    outputs = {Path(shlex.split(line)[shlex.split(line).index("-o") + 1]) for line in reports}
+    assert {p.suffix for p in outputs} == {".html", ".md"}
+    upload = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/upload-artifact@"))
+    assert {p.parent for p in outputs} == {Path(upload["with"]["path"])}
+    assert job["env"]["PROMETHEUS_URL"] == "${{ vars.PROMETHEUS_URL }}"

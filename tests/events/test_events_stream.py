@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.config import Settings
 from app.services import events
-from tests.foundation.helpers import make_account
+from tests.api.helpers import make_account
 from tests.support import LiveServer
 
 

@@ -15,6 +15,8 @@ from opentelemetry import trace
 from opentelemetry.context import set_value
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
@@ -39,8 +41,9 @@ from opentelemetry.trace import (
 )
 from opentelemetry.trace.propagation import _SPAN_KEY
 
+import telemetry
 from telemetry import spans as light_spans
-from telemetry.otlp import _varint, encode_span
+from telemetry.otlp import _varint
 from telemetry.otlp import encode_spans as fast_encode
 from telemetry.spans import AttributeSet, LightSpan, LightTracer, LightTracerProvider
 
@@ -195,10 +198,42 @@ def test_a_span_ended_from_two_threads_is_exported_once() -> None:
     assert kept.spans == [span]
 
 
-def test_the_global_provider_is_a_light_one_once_tracing_is_configured(server: object) -> None:
+def test_the_global_provider_caches_its_tracers_once_tracing_is_configured(server: object) -> None:
     tracer = trace.get_tracer("tests.spans.global")
-    assert isinstance(tracer, LightTracer)
-    assert trace.get_tracer("tests.spans.global") is tracer  # cached by the SDK as before
+    assert isinstance(tracer, LightTracer) == telemetry.current_config().fast_path  # type: ignore[union-attr]
+    assert trace.get_tracer("tests.spans.global") is tracer  # cached by the SDK, light or not
+
+
+def metric_points(reader: InMemoryMetricReader) -> dict[tuple[str, frozenset[tuple[str, object]]], int]:
+    data = reader.get_metrics_data()
+    assert data is not None
+    return {
+        (metric.name, frozenset(point.attributes.items())): point.value
+        for resource_metrics in data.resource_metrics
+        for scope_metrics in resource_metrics.scope_metrics
+        for metric in scope_metrics.metrics
+        for point in metric.data.data_points
+    }
+
+
+def self_metrics(provider_class: type[TracerProvider], sampler: Sampler) -> dict[tuple[str, frozenset], int]:  # type: ignore[type-arg]
+    reader = InMemoryMetricReader()
+    provider = provider_class(
+        sampler=sampler, id_generator=CountingIds(), meter_provider=MeterProvider(metric_readers=[reader])
+    )
+    parents(provider.get_tracer("tests.spans.metrics"))
+    provider.get_tracer("tests.spans.metrics").start_span("left open")
+    return metric_points(reader)
+
+
+@pytest.mark.parametrize("sampler", [DEFAULT_ON, ALWAYS_OFF, ParentBased(TraceIdRatioBased(0.5))], ids=str)
+def test_light_tracers_record_the_sdks_started_and_live_span_metrics(
+    sampler: Sampler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED", "true")
+    sdk = self_metrics(TracerProvider, sampler)
+    assert {name for name, _ in sdk} >= {"otel.sdk.span.started"}
+    assert self_metrics(LightTracerProvider, sampler) == sdk
 
 
 def mixed(tracer: trace.Tracer, A: type[dict] = dict) -> None:  # type: ignore[type-arg]
@@ -298,11 +333,6 @@ def test_the_fast_encoder_writes_what_the_exporter_would(scenario: Scenario) -> 
     batch = [*spans, *second_scope, *spans[:1], *sdk_spans, *second_scope[:1], *spans[1:2]]
     assert fast_encode(batch) == encode_spans(batch).SerializeToString()
     assert ExportTraceServiceRequest.FromString(fast_encode(batch)) == encode_spans(batch)
-    # Encoded one by one as they end (EncodingSpanProcessor), alone or mixed with spans: the same bytes.
-    ended = [encode_span(span) for span in batch]
-    assert fast_encode(ended) == encode_spans(batch).SerializeToString()
-    mixed_in = [span if i % 2 else ended[i] for i, span in enumerate(batch)]
-    assert fast_encode(mixed_in) == encode_spans(batch).SerializeToString()
 
 
 def parents(tracer: trace.Tracer, _: type[dict] = dict) -> None:  # type: ignore[type-arg]

@@ -102,3 +102,17 @@ async def me(principal: CurrentUser, session: ReadSessionDep) -> UserPublic:
 async def update_me(data: UserUpdate, principal: CurrentUser, session: SessionDep) -> UserPublic:
     """Change the signed-in account's settings (its time zone)."""
     return await auth_service.update_user(session=session, user_id=principal.user_id, data=data)
+
+
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_me(principal: CurrentUser, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """Delete the signed-in account with all its tasks and conversations; every one of its sessions ends."""
+    families = await auth_service.delete_user(session=session, user_id=principal.user_id)
+    ttl = runtime.settings.access_token_expire_minutes * 60
+    for family in {principal.session_id, *families}:
+        await runtime.revocations.revoke(family, ttl)
+        runtime.active_sessions.forget(family)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(ACCESS_COOKIE, path="/")
+    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
+    return response

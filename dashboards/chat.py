@@ -101,8 +101,8 @@ def board(spec: Spec) -> Board:
         ),
         stat_panel(
             "Tokens/min",
-            "Model tokens (input and output) per minute, every model.",
-            [Query(f"60 * {rate(f'{c.GEN_AI_TOKEN_USAGE}_sum')}")],
+            "Model tokens (input and output) per minute, every model; cached prompt tokens are part of input.",
+            [Query(f"60 * {rate(TOKENS, ne(c.LABEL_GEN_AI_TOKEN_TYPE, c.TOKEN_CACHE_READ))}")],
             unit="none",
         ),
     )
@@ -152,7 +152,7 @@ def board(spec: Spec) -> Board:
         ),
         timeseries_panel(
             "Tokens by model and type",
-            "Tokens per second by model, input and output.",
+            "Tokens per second by model: input, output, and cache_read (the part of input read from the cache).",
             [
                 Query(
                     rate(f"{c.GEN_AI_TOKEN_USAGE}_sum", by=[MODEL, c.LABEL_GEN_AI_TOKEN_TYPE]),

@@ -151,6 +151,9 @@ def fake_gemini(
         None, help="Answer 429 beyond this many requests in flight, 0 = no cap [env FAKE_GEMINI_MAX_CONCURRENCY]"
     ),
     seed: int | None = typer.Option(None, help="Random seed for jitter and failures [env FAKE_GEMINI_SEED]"),
+    cached_share: float | None = typer.Option(
+        None, help="Share of prompt tokens reported as cached, 0-1 [env FAKE_GEMINI_CACHED_SHARE]"
+    ),
 ) -> None:
     """Serve a Gemini-compatible REST API backed by the offline model, for tests and load tests."""
     import uvicorn
@@ -165,6 +168,7 @@ def fake_gemini(
         "error_rate": error_rate,
         "max_concurrency": max_concurrency,
         "seed": seed,
+        "cached_share": cached_share,
     }
     for name, value in overrides.items():
         if value is not None:

@@ -1,10 +1,11 @@
-"""Chat and AI: chat turns, messages, conversations, model calls by model, tool calls by tool, MCP latency."""
+"""Chat and AI: chat turns, messages, conversations, model calls by model (time to first chunk, tokens, cost),
+tool calls by tool, MCP latency."""
 
 from __future__ import annotations
 
 from dashboards import objectives
 from dashboards.board import Board, environment_variable, instance_variable
-from dashboards.panels import NEEDS_FAILURE, Query, stat_panel, timeseries_panel
+from dashboards.panels import NEEDS_FAILURE, Line, Query, stat_panel, timeseries_panel
 from dashboards.promql import eq, ne, quantile, rate, sel, share
 from slo.model import Spec
 from telemetry import conventions as c
@@ -13,6 +14,7 @@ UID = "todochat-chat"
 P95 = 0.95
 
 GEN_AI_COUNT = f"{c.GEN_AI_OPERATION_DURATION}_count"
+TOKENS = f"{c.GEN_AI_TOKEN_USAGE}_sum"
 TOOL_COUNT = f"{c.TOOL_CALL_DURATION}_count"
 MODEL = c.LABEL_GEN_AI_MODEL
 
@@ -27,6 +29,42 @@ def _p95(spec: Spec, metric: str) -> float:
     return max(watched) if watched else P95
 
 
+def _cost(b: Board, spec: Spec) -> None:
+    """Model cost: list-price dollars by model, per turn, and the day against the spec's budget."""
+    b.row("Model cost")
+    budget = [Line(spec.spend.daily_budget, "orange")] if spec.spend is not None else []
+    b.add(
+        stat_panel(
+            "Model spend, last 24 h",
+            "List-price US dollars of model calls over the last day, every model and instance.",
+            [Query(f"sum(increase({sel(c.LLM_COST)}[1d]))")],
+            unit="currencyUSD",
+            lines=budget,
+            width=6,
+        ),
+        timeseries_panel(
+            "Model spend by model",
+            "List-price US dollars per hour, by provider and model (the offline model costs nothing).",
+            [Query(f"3600 * {rate(c.LLM_COST, by=[c.LABEL_GEN_AI_PROVIDER, MODEL])}", _legend(MODEL))],
+            unit="currencyUSD",
+            min_value=0,
+            width=9,
+        ),
+        timeseries_panel(
+            "Cost per chat turn",
+            "List-price US dollars of one chat turn's model calls: median and P95; dots are exemplars that open "
+            "the turn's trace.",
+            [
+                Query(quantile(0.5, c.CHAT_TURN_COST), "P50", exemplars=True),
+                Query(quantile(P95, c.CHAT_TURN_COST), "P95", exemplars=True),
+            ],
+            unit="currencyUSD",
+            min_value=0,
+            width=9,
+        ),
+    )
+
+
 def board(spec: Spec) -> Board:
     """The chat and AI dashboard."""
     b = Board(
@@ -39,6 +77,7 @@ def board(spec: Spec) -> Board:
     turn_q = _p95(spec, c.CHAT_TURN_DURATION)
     model_q = _p95(spec, c.GEN_AI_OPERATION_DURATION)
     tool_q = _p95(spec, c.TOOL_CALL_DURATION)
+    ttft_q = _p95(spec, c.GEN_AI_TIME_TO_FIRST_CHUNK)
 
     b.row("Conversations")
     b.add(
@@ -62,8 +101,8 @@ def board(spec: Spec) -> Board:
         ),
         stat_panel(
             "Tokens/min",
-            "Model tokens (input and output) per minute, every model.",
-            [Query(f"60 * {rate(f'{c.GEN_AI_TOKEN_USAGE}_sum')}")],
+            "Model tokens (input and output) per minute, every model; cached prompt tokens are part of input.",
+            [Query(f"60 * {rate(TOKENS, ne(c.LABEL_GEN_AI_TOKEN_TYPE, c.TOKEN_CACHE_READ))}")],
             unit="none",
         ),
     )
@@ -113,7 +152,7 @@ def board(spec: Spec) -> Board:
         ),
         timeseries_panel(
             "Tokens by model and type",
-            "Tokens per second by model, input and output.",
+            "Tokens per second by model: input, output, and cache_read (the part of input read from the cache).",
             [
                 Query(
                     rate(f"{c.GEN_AI_TOKEN_USAGE}_sum", by=[MODEL, c.LABEL_GEN_AI_TOKEN_TYPE]),
@@ -133,6 +172,30 @@ def board(spec: Spec) -> Board:
             width=8,
         ),
         timeseries_panel(
+            f"Time to first chunk P{ttft_q * 100:g} by model",
+            "Streamed model calls: from sending the call to its first chunk, what people wait before the answer "
+            "starts to appear; dots are exemplars that open the trace.",
+            [Query(quantile(ttft_q, c.GEN_AI_TIME_TO_FIRST_CHUNK, by=[MODEL]), _legend(MODEL), exemplars=True)],
+            unit="s",
+            lines=objectives.latency_line(spec, c.GEN_AI_TIME_TO_FIRST_CHUNK, ttft_q),
+            width=12,
+        ),
+        timeseries_panel(
+            "Prompt tokens read from the cache",
+            "Share of prompt tokens Gemini read from its cache (billed at the cached price), by model.",
+            [
+                Query(
+                    f"{rate(TOKENS, eq(c.LABEL_GEN_AI_TOKEN_TYPE, c.TOKEN_CACHE_READ), by=[MODEL])}"
+                    f" / {rate(TOKENS, eq(c.LABEL_GEN_AI_TOKEN_TYPE, c.TOKEN_INPUT), by=[MODEL])}",
+                    _legend(MODEL),
+                    needs="a model call answered from Gemini's cache",
+                )
+            ],
+            unit="percentunit",
+            min_value=0,
+            width=12,
+        ),
+        timeseries_panel(
             "Model errors by type",
             "Failed model calls per second by model and error type (timeouts, 429, 5xx ...).",
             [
@@ -146,6 +209,8 @@ def board(spec: Spec) -> Board:
             width=24,
         ),
     )
+
+    _cost(b, spec)
 
     b.row("Tools and MCP")
     b.add(

@@ -1,4 +1,4 @@
-"""SLOs and error budgets: one row per SLO of the spec, then recovery objectives and rollback triggers.
+"""SLOs and error budgets: one row per SLO of the spec, then recovery objectives, rollback triggers and spend.
 
 Everything here reads the recording rules `todochat slo rules` generates (names from telemetry.conventions),
 so a panel shows exactly what the alerts evaluate. Recording rules sum over every instance, so this dashboard
@@ -28,6 +28,7 @@ from dashboards.promql import SLO_VAR, eq, highest_tier, rule, sel
 from slo import promql as slo_promql
 from slo.durations import format_duration
 from slo.model import ALERT_WINDOWS, BURN_TIERS, SLO, TIER_RANK, GaugeIndicator, LatencyIndicator, Spec
+from slo.spend import DAY_SECONDS, SpendObjective
 from telemetry import conventions as c
 
 UID = "todochat-slos"  # the spec's dashboardUrl opens this dashboard with ?var-slo=<name>
@@ -36,8 +37,8 @@ TIER_TEXT = {"0": ("none", OK_COLOR)} | {str(rank): (tier, TIER_COLORS[tier]) fo
 
 
 def slo_variable(spec: Spec) -> dashboard_b.CustomVariable:
-    """`$slo`: the spec's SLOs and rollback triggers (the names alerts carry in their `slo` label)."""
-    names = [s.name for s in spec.slos] + [t.name for t in spec.rollback]
+    """`$slo`: the spec's SLOs, rollback triggers and spend objective (the names alerts carry in `slo`)."""
+    names = [s.name for s in spec.slos] + [t.name for t in spec.rollback] + ([spec.spend.name] if spec.spend else [])
     return (
         dashboard_b.CustomVariable(SLO_VAR)
         .label("SLO")
@@ -245,6 +246,38 @@ def _rollback(b: Board, spec: Spec) -> None:
         )
 
 
+def _spend(b: Board, spend: SpendObjective) -> None:
+    b.row(f"{spend.name}: {spend.description}")
+    day = format_duration(DAY_SECONDS)
+    panels = [
+        timeseries_panel(
+            f"Model spend over the last {day}",
+            f"List-price US dollars of model calls over the trailing day ({c.RULE_LLM_SPEND}). Dashed: the daily "
+            f"budget of {c.ALERT_SPEND_OVER_BUDGET}.",
+            [Query(rule(c.RULE_LLM_SPEND, eq(c.LABEL_WINDOW, day)), "last day")],
+            unit="currencyUSD",
+            lines=[Line(spend.daily_budget, TIER_COLORS[spend.tier])],
+            min_value=0,
+            width=20 if spend.pace is None else 10,
+        )
+    ]
+    if spend.pace is not None:
+        w = format_duration(spend.pace.window_seconds)
+        panels.append(
+            timeseries_panel(
+                f"Spend pace over {w}, as a day",
+                f"The last {w} of model calls kept up for a day. Dashed: {spend.pace.factor:g}x the budget, where "
+                f"{c.ALERT_SPEND_PACE} fires.",
+                [Query(f"{rule(c.RULE_LLM_SPEND, eq(c.LABEL_WINDOW, w))} * {spend.pace.per_day:g}", f"last {w} x day")],
+                unit="currencyUSD",
+                lines=[Line(spend.daily_budget * spend.pace.factor, TIER_COLORS[spend.pace.tier])],
+                min_value=0,
+                width=10,
+            )
+        )
+    b.add(*panels, firing_tier(spend.name, width=4))
+
+
 def board(spec: Spec) -> Board:
     """The SLO and error budget dashboard."""
     b = Board(
@@ -306,4 +339,6 @@ def board(spec: Spec) -> Board:
         _recovery(b, gauges)
     if spec.rollback:
         _rollback(b, spec)
+    if spec.spend is not None:
+        _spend(b, spec.spend)
     return b

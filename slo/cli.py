@@ -68,7 +68,8 @@ def validate(
     gauges = sum(isinstance(s.indicator, GaugeIndicator) for s in spec.slos)
     typer.echo(
         f"{spec.source}: valid {spec.api_version}: {len(spec.slos) - gauges} event SLOs, {gauges} recovery objectives, "
-        f"{len(spec.rollback)} rollback triggers, scaling {'on' if spec.scaling else 'off'}"
+        f"{len(spec.rollback)} rollback triggers, scaling {'on' if spec.scaling else 'off'}, "
+        + (f"spend at most ${spec.spend.daily_budget:g}/day" if spec.spend else "spend off")
     )
 
 

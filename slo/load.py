@@ -37,6 +37,7 @@ from slo.spec import (
     parse_spec,
     read_spec_doc,
 )
+from slo.spend import build_spend
 
 _CALENDAR_SECONDS = {"week": 7 * 86400, "month": 30 * 86400}
 
@@ -173,6 +174,7 @@ def build(doc: SpecDoc, source: str = "<memory>") -> Spec:
         source=source,
         maintenance=calendar,
         policy=build_policy(doc.policy, d.runbook_url) if doc.policy is not None else None,
+        spend=build_spend(doc.spend, d.runbook_url, d.dashboard_url) if doc.spend is not None else None,
     )
 
 

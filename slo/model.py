@@ -15,6 +15,7 @@ from telemetry import conventions as c
 
 if TYPE_CHECKING:
     from slo.policy import BudgetPolicy
+    from slo.spend import SpendObjective
 
 Tier = Literal["critical", "high", "medium", "low"]
 TIERS: Final[tuple[Tier, ...]] = ("critical", "high", "medium", "low")
@@ -253,6 +254,7 @@ class Spec:
     source: str = "<memory>"
     maintenance: MaintenanceCalendar = field(default_factory=lambda: build_calendar(None))
     policy: BudgetPolicy | None = None  # the error budget policy and exhaustion forecast (slo.policy)
+    spend: SpendObjective | None = None  # the daily model-spend objective (slo.spend)
 
     def slo(self, name: str) -> SLO:
         for item in self.slos:

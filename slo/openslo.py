@@ -2,8 +2,8 @@
 
 Latency SLOs travel as OpenSLO ratio metrics (good = requests in the threshold's bucket, total = all
 requests) with annotations that keep the threshold and percentile, so other OpenSLO tools read a valid
-ratio SLO and our import gets the latency SLO back. Recovery objectives (gauges per tier, staleness) have
-no OpenSLO form and are reported as skipped.
+ratio SLO and our import gets the latency SLO back. Recovery objectives (gauges per tier, staleness) and the
+daily spend objective have no OpenSLO form and are reported as skipped.
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def export_spec(spec: Spec) -> tuple[str, list[str]]:
             skipped.append(slo.name)
         else:
             docs.append(export_slo(slo, spec.service))
+    if spec.spend is not None:  # a ceiling on dollars, not a share of good events
+        skipped.append(spec.spend.name)
     return yaml.safe_dump_all(docs, sort_keys=False, width=200), skipped
 
 

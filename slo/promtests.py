@@ -16,6 +16,7 @@ from slo.engine.results import Alert, Report
 from slo.model import SLO, GaugeIndicator, LatencyIndicator, Matcher, RatioIndicator, Selector, Spec
 from slo.rules import rule_files
 from slo.sources.series import Series, answer
+from slo.spend import SpendObjective
 from telemetry import conventions as c
 
 STEP = 60  # seconds between samples
@@ -284,6 +285,29 @@ def operations_scenarios() -> list[Scenario]:
     ]
 
 
+def spend_scenarios(spend: SpendObjective) -> list[Scenario]:
+    """A day over budget at an even pace, a runaway hour inside a day within budget, and an even day within it."""
+    names = (c.ALERT_SPEND_OVER_BUDGET, c.ALERT_SPEND_PACE)
+    labels = ((c.LABEL_GEN_AI_MODEL, "gemini-2.5-flash"), (c.LABEL_GEN_AI_PROVIDER, c.PROVIDER_GEMINI))
+    day_steps = 86400 // STEP
+    budget = spend.daily_budget
+    pace = spend.pace.factor if spend.pace is not None else 4.0
+
+    def even(share_of_budget: float, steps: int) -> Line:
+        return Line(spend.cost.series, labels, cumulative([share_of_budget * budget / day_steps] * steps))
+
+    hour = 3600 // STEP
+    steps = day_steps + hour  # one length for all: promtool evaluates the rules at the start and at that end
+    runaway = [0.0] * day_steps + [(pace + 2) * budget / 24 / hour] * hour  # a last hour above the pace, as a day
+    return [
+        Scenario(f"{spend.name}: a day at 1.5x the budget fires the over-budget alert", steps,
+                 (even(1.5, steps),), names),
+        Scenario(f"{spend.name}: a quiet day ending in an hour at {pace + 2:g}x the budget's pace fires the pace alert",
+                 steps, (Line(spend.cost.series, labels, cumulative(runaway)),), names),
+        Scenario(f"{spend.name}: a day at half the budget fires nothing", steps, (even(0.5, steps),), names),
+    ]  # fmt: skip
+
+
 def _annotation_index(spec: Spec) -> dict[tuple[str, str, str], dict[str, str]]:
     index = {}
     for content in rule_files(spec).values():
@@ -360,7 +384,7 @@ def suite(spec: Spec, scenarios: list[Scenario], rule_paths: list[str]) -> dict[
 
 
 def test_suites(spec: Spec, rule_paths: list[str]) -> dict[str, dict[str, Any]]:
-    """File name -> promtool test suite, one per event SLO plus recovery and operations."""
+    """File name -> promtool test suite, one per event SLO plus recovery, operations and spend."""
     out = {}
     for slo in spec.slos:
         if not isinstance(slo.indicator, GaugeIndicator):
@@ -370,4 +394,6 @@ def test_suites(spec: Spec, rule_paths: list[str]) -> dict[str, dict[str, Any]]:
         out["recovery.test.yaml"] = suite(spec, recovery_scenarios(gauges), rule_paths)
     if spec.rollback or spec.scaling is not None:
         out["operations.test.yaml"] = suite(spec, operations_scenarios(), rule_paths)
+    if spec.spend is not None:
+        out["spend.test.yaml"] = suite(spec, spend_scenarios(spec.spend), rule_paths)
     return out

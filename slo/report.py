@@ -92,6 +92,7 @@ def render(report: Report) -> str:
             rows.append([g.slo, num(g.value, ".0f"), limits, num(g.age_of_evidence, ".0f"), g.status, fired])
         parts.append(table(["recovery", "seconds", "objectives", "evidence age s", "status", "firing"], rows))
     signals = [(r, "rollback") for r in report.rollback] + [(s, "scale out") for s in report.scaling]
+    signals += [(s, "spend usd") for s in report.spend]
     if signals:
         rows = [
             [

@@ -6,6 +6,7 @@ from typing import Any
 
 from slo import promql
 from slo.durations import format_duration
+from slo.engine.spend import spend_queries
 from slo.maintenance_rules import maintenance_group
 from slo.model import (
     ALERT_WINDOWS,
@@ -18,6 +19,7 @@ from slo.model import (
     Spec,
 )
 from slo.policy import Exhaustion
+from slo.spend import DAY_SECONDS, SpendObjective
 from telemetry import conventions as c
 
 Rule = dict[str, Any]
@@ -263,6 +265,55 @@ def scaling_group(policy: ScalingPolicy) -> dict[str, Any]:
     return {"name": "scaling", "rules": rules}
 
 
+def spend_group(spend: SpendObjective) -> dict[str, Any]:
+    """Model spend over the day and the pace window (recorded), the over-budget alert and the pace alert."""
+    # the very queries the engine asks Prometheus, so the two read the same spend
+    rules: list[Rule] = [
+        {
+            "record": c.RULE_LLM_SPEND,
+            "expr": promql.for_query(q),
+            "labels": {c.LABEL_WINDOW: format_duration(int(q.seconds))},
+        }
+        for q in spend_queries(spend)
+    ]
+    day = _sel(c.RULE_LLM_SPEND, **{c.LABEL_WINDOW: format_duration(DAY_SECONDS)})
+    rules.append(
+        {
+            "alert": c.ALERT_SPEND_OVER_BUDGET,
+            "expr": f"{day} > {spend.daily_budget:g}",
+            "labels": {c.LABEL_SEVERITY: spend.tier, c.LABEL_SLO: spend.name},
+            "annotations": _annotations(
+                f"{spend.name}: model calls cost more than ${spend.daily_budget:g} over the last day",
+                f"{spend.description} The last 24 hours of model calls, at list price, cost more than the "
+                f"${spend.daily_budget:g} daily budget.",
+                spend.runbook_url,
+                spend.dashboard_url,
+            ),
+        }
+    )
+    pace = spend.pace
+    if pace is not None:
+        w = format_duration(pace.window_seconds)
+        recent = _sel(c.RULE_LLM_SPEND, **{c.LABEL_WINDOW: w})
+        limit = spend.daily_budget * pace.factor
+        rules.append(
+            {
+                "alert": c.ALERT_SPEND_PACE,
+                "expr": f"{recent} * {pace.per_day:g} > {limit:g}",
+                "labels": {c.LABEL_SEVERITY: pace.tier, c.LABEL_SLO: spend.name},
+                "annotations": _annotations(
+                    f"{spend.name}: spending {pace.factor:g}x the daily budget's pace",
+                    f"{spend.description} The last {w} of model calls, kept up for a day, would cost more than "
+                    f"${limit:g} ({pace.factor:g}x the ${spend.daily_budget:g} budget): a loop, abuse or a price "
+                    "change.",
+                    pace.runbook_url,
+                    spend.dashboard_url,
+                ),
+            }
+        )
+    return {"name": "spend", "rules": rules}
+
+
 def rule_files(spec: Spec) -> dict[str, dict[str, Any]]:
     """File name -> Prometheus rule file content, for everything the spec defines."""
     events = [s for s in spec.slos if not isinstance(s.indicator, GaugeIndicator)]
@@ -279,4 +330,6 @@ def rule_files(spec: Spec) -> dict[str, dict[str, Any]]:
     if operations:
         files["operations.rules.yaml"] = {"groups": operations}
     files["maintenance.rules.yaml"] = {"groups": [maintenance_group(spec.maintenance)]}
+    if spec.spend is not None:
+        files["spend.rules.yaml"] = {"groups": [spend_group(spec.spend)]}
     return files

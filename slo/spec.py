@@ -13,6 +13,7 @@ from slo.durations import parse_duration
 from slo.errors import SpecError
 from slo.maintenance import MaintenanceDoc
 from slo.policy_spec import PolicyDoc
+from slo.spend_spec import SpendDoc
 
 API_VERSION = "slo.todochat/v1"
 SUPPORTED_VERSIONS = (API_VERSION,)
@@ -273,6 +274,7 @@ class SpecDoc(_Doc):
     scaling: ScalingDoc | None = None
     maintenance: MaintenanceDoc | None = None
     policy: PolicyDoc | None = None
+    spend: SpendDoc | None = None
 
     @field_validator("api_version")
     @classmethod
@@ -283,10 +285,12 @@ class SpecDoc(_Doc):
 
     @model_validator(mode="after")
     def _unique(self) -> SpecDoc:
-        names = [s.name for s in self.slos] + [r.name for r in self.rollback]
+        names = (
+            [s.name for s in self.slos] + [r.name for r in self.rollback] + ([self.spend.name] if self.spend else [])
+        )
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"names must be unique across slos and rollback triggers; repeated: {dupes}")
+            raise ValueError(f"names must be unique across slos, rollback triggers and spend; repeated: {dupes}")
         return self
 
 

@@ -21,7 +21,7 @@ LABEL_STATUS_CLASS: Final = "http_status_class"  # 2xx, 3xx, 4xx, 5xx
 LABEL_GEN_AI_OPERATION: Final = "gen_ai_operation_name"
 LABEL_GEN_AI_PROVIDER: Final = "gen_ai_provider_name"
 LABEL_GEN_AI_MODEL: Final = "gen_ai_request_model"
-LABEL_GEN_AI_TOKEN_TYPE: Final = "gen_ai_token_type"  # input, output
+LABEL_GEN_AI_TOKEN_TYPE: Final = "gen_ai_token_type"  # input, output, cache_read (a part of input)
 LABEL_ERROR_TYPE: Final = "error_type"  # empty when the call succeeded
 LABEL_TOOL: Final = "gen_ai_tool_name"
 LABEL_OUTCOME: Final = "outcome"  # ok, error
@@ -63,6 +63,21 @@ GEN_AI_DURATION_BUCKETS: Final = (
 )  # fmt: skip
 GEN_AI_TOKEN_BUCKETS: Final = (
     1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576,
+)  # fmt: skip
+# Time from sending a streamed model call to its first chunk (gen_ai.client.operation.time_to_first_chunk), with
+# the conventions' advised buckets (those of the operation duration). Labels: operation, provider, model.
+GEN_AI_TIME_TO_FIRST_CHUNK: Final = "gen_ai_client_operation_time_to_first_chunk_seconds"  # histogram
+# Token types of gen_ai_client_token_usage. The conventions' input count includes tokens read from the provider's
+# cache; "cache_read" (gen_ai.usage.cache_read.input_tokens) is that part again, billed at the cached price.
+TOKEN_INPUT: Final = "input"
+TOKEN_OUTPUT: Final = "output"
+TOKEN_CACHE_READ: Final = "cache_read"
+
+# --- Model cost (no GenAI convention names cost yet) ---
+LLM_COST: Final = "todochat_llm_cost_usd_total"  # counter, labels provider + model: list-price USD of model calls
+CHAT_TURN_COST: Final = "todochat_chat_turn_cost_usd"  # histogram: USD of the model calls of one chat turn
+CHAT_TURN_COST_BUCKETS: Final = (
+    0.00001, 0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0,
 )  # fmt: skip
 
 # --- Tools and MCP ---
@@ -160,6 +175,7 @@ RULE_SLO_LATENCY: Final = "slo:latency_seconds"  # labels slo + window + quantil
 RULE_SLO_GAUGE: Final = "slo:recovery_seconds"  # label slo: the measured RTO/RPO or evidence age
 RULE_SLO_EXHAUSTION: Final = "slo:error_budget_exhaustion_seconds"  # labels slo + window: budget left / burn
 RULE_SCALING_UTILISATION: Final = "scaling:utilisation_ratio"  # labels instance + signal: value / threshold
+RULE_LLM_SPEND: Final = "llm:spend_usd"  # label window: model spend over the window, all models
 ALERT_BURN_RATE: Final = "SLOErrorBudgetBurn"
 ALERT_RECOVERY_OBJECTIVE: Final = "RecoveryObjectiveBreached"
 ALERT_RECOVERY_STALE: Final = "RecoveryEvidenceStale"
@@ -171,6 +187,8 @@ RULE_MAINTENANCE_NEXT_START: Final = "slo:maintenance:next_start_timestamp_secon
 ALERT_UPCOMING_MAINTENANCE: Final = "UpcomingMaintenance"
 TIME_INTERVAL_MAINTENANCE: Final = "maintenance"  # Alertmanager time interval muting the lower tiers
 ALERT_EXHAUSTION: Final = "ErrorBudgetExhaustionForecast"
+ALERT_SPEND_OVER_BUDGET: Final = "LLMDailySpendOverBudget"  # the last day's model spend above the daily budget
+ALERT_SPEND_PACE: Final = "LLMSpendPaceHigh"  # the last hour's spend, as a day, above a multiple of the budget
 
 # --- Span names and attributes (OpenTelemetry GenAI / MCP semantic conventions) ---
 SPAN_INVOKE_AGENT: Final = "invoke_agent"
@@ -183,6 +201,8 @@ ATTR_REQUEST_MODEL: Final = "gen_ai.request.model"
 ATTR_RESPONSE_MODEL: Final = "gen_ai.response.model"
 ATTR_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
 ATTR_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+ATTR_CACHE_READ_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
+ATTR_COST_USD: Final = "todochat.cost.usd"  # list-price cost of a model call (chat span) or a whole turn (agent)
 ATTR_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
 ATTR_TOOL_NAME: Final = "gen_ai.tool.name"
 ATTR_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"

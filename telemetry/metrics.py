@@ -39,6 +39,22 @@ gen_ai_token_usage = Histogram(
     [c.LABEL_GEN_AI_OPERATION, c.LABEL_GEN_AI_PROVIDER, c.LABEL_GEN_AI_MODEL, c.LABEL_GEN_AI_TOKEN_TYPE],
     buckets=c.GEN_AI_TOKEN_BUCKETS,
 )
+gen_ai_time_to_first_chunk = Histogram(
+    c.GEN_AI_TIME_TO_FIRST_CHUNK,
+    "Time from sending a streamed GenAI model call to receiving its first chunk.",
+    [c.LABEL_GEN_AI_OPERATION, c.LABEL_GEN_AI_PROVIDER, c.LABEL_GEN_AI_MODEL],
+    buckets=c.GEN_AI_DURATION_BUCKETS,
+)
+llm_cost = Counter(
+    c.LLM_COST.removesuffix("_total"),
+    "List-price cost of GenAI model calls in US dollars, by provider and model.",
+    [c.LABEL_GEN_AI_PROVIDER, c.LABEL_GEN_AI_MODEL],
+)
+chat_turn_cost = Histogram(
+    c.CHAT_TURN_COST,
+    "List-price cost of the model calls of one chat turn, US dollars.",
+    buckets=c.CHAT_TURN_COST_BUCKETS,
+)
 
 tool_call_duration = Histogram(
     c.TOOL_CALL_DURATION,

@@ -55,10 +55,14 @@ def initialise_http(app: Starlette) -> int:
 
 
 def initialise_model(provider: str, model: str) -> int:
-    """Create the model-call histogram's children: success, and each known error type; returns how many."""
+    """Create the model-call histogram's children (success, and each known error type), time to first chunk and
+    cost; returns how many."""
     for error_type in ("", *c.GEN_AI_ERROR_TYPES):
         metrics.gen_ai_operation_duration.labels("chat", provider, model, error_type)
-    return 1 + len(c.GEN_AI_ERROR_TYPES)
+    # the first streamed call and the first dollar count too
+    metrics.gen_ai_time_to_first_chunk.labels("chat", provider, model)
+    metrics.llm_cost.labels(provider, model)
+    return 3 + len(c.GEN_AI_ERROR_TYPES)
 
 
 def initialise_tools() -> int:

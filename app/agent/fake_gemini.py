@@ -41,10 +41,12 @@ class FakeGeminiConfig:
     error_codes: list[int] = field(default_factory=lambda: [429, 500, 503])
     max_concurrency: int = 0  # 0: no cap
     seed: int | None = None
+    cached_share: float = 0.0  # share of each prompt's tokens reported as read from the cache
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> FakeGeminiConfig:
-        """Read FAKE_GEMINI_TTFT_MS, _TOKEN_DELAY_MS, _JITTER_MS, _ERROR_RATE, _ERROR_CODES, _MAX_CONCURRENCY, _SEED."""
+        """Read FAKE_GEMINI_TTFT_MS, _TOKEN_DELAY_MS, _JITTER_MS, _ERROR_RATE, _ERROR_CODES, _MAX_CONCURRENCY, _SEED,
+        _CACHED_SHARE."""
         env = dict(os.environ if env is None else env)
         config = cls()
         get = env.get
@@ -62,12 +64,16 @@ class FakeGeminiConfig:
             config.max_concurrency = int(value)
         if value := get("FAKE_GEMINI_SEED"):
             config.seed = int(value)
+        if value := get("FAKE_GEMINI_CACHED_SHARE"):
+            config.cached_share = float(value)
         return config
 
     def validate(self) -> None:
         """Raises ValueError when a knob is out of range."""
         if not 0.0 <= self.error_rate <= 1.0:
             raise ValueError("error rate must be between 0 and 1")
+        if not 0.0 <= self.cached_share <= 1.0:
+            raise ValueError("cached share must be between 0 and 1")
         if min(self.ttft_ms, self.token_delay_ms, self.jitter_ms) < 0 or self.max_concurrency < 0:
             raise ValueError("delays and the concurrency cap cannot be negative")
         if not self.error_codes or any(code not in _STATUS_NAMES for code in self.error_codes):
@@ -126,6 +132,8 @@ def _response_json(model: str, parts: list[dict[str, Any]], chunk: ModelChunk | 
             "candidatesTokenCount": chunk.output_tokens or 0,
             "totalTokenCount": (chunk.input_tokens or 0) + (chunk.output_tokens or 0),
         }
+        if chunk.cached_tokens:  # Gemini leaves the field out when nothing came from the cache
+            body["usageMetadata"]["cachedContentTokenCount"] = chunk.cached_tokens
     return body
 
 
@@ -173,6 +181,7 @@ class FakeGemini:
             return _error(400, f"Invalid request body: {err}")
         whole = respond(model_request)
         whole.response_model = model
+        whole.cached_tokens = int((whole.input_tokens or 0) * self.config.cached_share)
         if method == "generateContent":
             return await self._whole(model, whole)
         return self._stream(model, whole)

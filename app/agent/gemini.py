@@ -12,6 +12,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as gt
 
+from app.agent.pricing import Price, load_prices, price_for
 from app.agent.types import Content, FunctionCall, ModelChunk, ModelRequest, ModelUnavailable, Part
 from app.core.circuit import CircuitBreaker, CircuitOpen
 from app.core.config import Settings
@@ -66,6 +67,7 @@ def _from_response(response: gt.GenerateContentResponse) -> ModelChunk:
     if usage is not None:
         chunk.input_tokens = usage.prompt_token_count
         chunk.output_tokens = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0) or None
+        chunk.cached_tokens = usage.cached_content_token_count
     chunk.response_model = response.model_version
     return chunk
 
@@ -102,6 +104,9 @@ class GeminiModel:
     def __init__(self, settings: Settings) -> None:
         assert settings.gemini_api_key is not None
         self.model = settings.gemini_model
+        self.price: Price | None = price_for(self.model, load_prices(settings.gemini_prices))
+        if self.price is None:
+            log.warning("gemini_model_unpriced", model=self.model, hint="add it to GEMINI_PRICES; its cost counts 0")
         self.breaker = CircuitBreaker(
             CIRCUIT_NAME, failure_threshold=CIRCUIT_FAILURE_THRESHOLD, reset_seconds=CIRCUIT_RESET_SECONDS
         )

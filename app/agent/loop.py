@@ -31,7 +31,14 @@ from app.agent.types import (
 )
 from app.mcp.client import McpTools
 from telemetry import conventions as c
-from telemetry.metrics import gen_ai_operation_duration, gen_ai_token_usage, observe, tool_call_duration
+from telemetry.metrics import (
+    gen_ai_operation_duration,
+    gen_ai_time_to_first_chunk,
+    gen_ai_token_usage,
+    llm_cost,
+    observe,
+    tool_call_duration,
+)
 
 tracer = trace.get_tracer(__name__)
 AGENT_NAME = "todochat"
@@ -55,6 +62,7 @@ class AgentEvent:
 class AgentResult:
     response: str
     tool_calls: list[ToolCallRecord] = field(default_factory=list)
+    cost_usd: float = 0.0  # list price of the turn's model calls
 
 
 Emit = Callable[[AgentEvent], Awaitable[None]]
@@ -91,7 +99,9 @@ async def run_agent(
         )
         try:
             async with tools() as connected:
-                return await _loop(model, connected, [*history, user_text(message)], max_rounds, emit, system)
+                result = await _loop(model, connected, [*history, user_text(message)], max_rounds, emit, system)
+            span.set_attribute(c.ATTR_COST_USD, result.cost_usd)
+            return result
         except Exception as err:
             span.set_attribute(c.ATTR_ERROR_TYPE, getattr(err, "error_type", type(err).__name__))
             span.set_status(Status(StatusCode.ERROR))
@@ -104,8 +114,10 @@ async def _loop(
     specs = await tools.list_tools()
     records: list[ToolCallRecord] = []
     texts: list[str] = []
+    cost = 0.0
     for _ in range(max_rounds):
         chunk = await _chat_round(model, ModelRequest(system=system, contents=contents, tools=specs), emit)
+        cost += call_cost(model, chunk)
         calls = [
             call if call.id else FunctionCall(call.name, call.args, f"call_{uuid.uuid4().hex[:12]}", call.signature)
             for call in chunk.calls
@@ -116,7 +128,7 @@ async def _loop(
         if chunk.text:
             texts.append(chunk.text)
         if not calls:
-            return AgentResult(response="".join(texts).strip() or "Done.", tool_calls=records)
+            return AgentResult(response="".join(texts).strip() or "Done.", tool_calls=records, cost_usd=cost)
         responses: list[Part] = []
         for call in calls:
             record = await _execute_tool(tools, call, known={spec.name for spec in specs})
@@ -131,7 +143,7 @@ async def _loop(
         contents.append(Content(role="user", parts=responses))
     if emit is not None:
         await emit(AgentEvent("delta", {"text": OUT_OF_ROUNDS}))
-    return AgentResult(response=OUT_OF_ROUNDS, tool_calls=records)
+    return AgentResult(response=OUT_OF_ROUNDS, tool_calls=records, cost_usd=cost)
 
 
 async def _chat_round(model: ChatModel, request: ModelRequest, emit: Emit | None) -> ModelChunk:
@@ -146,7 +158,9 @@ async def _chat_round(model: ChatModel, request: ModelRequest, emit: Emit | None
             {c.ATTR_OPERATION_NAME: "chat", c.ATTR_PROVIDER_NAME: model.provider, c.ATTR_REQUEST_MODEL: model.model}
         )
         try:
-            chunk = await (_streamed(model, request, emit) if emit is not None else model.generate(request))
+            chunk = await (
+                _streamed(model, request, emit, started, labels) if emit is not None else model.generate(request)
+            )
         except ModelUnavailable as err:
             span.set_attribute(c.ATTR_ERROR_TYPE, err.error_type)
             span.set_status(Status(StatusCode.ERROR, "model unavailable"))
@@ -162,19 +176,41 @@ async def _chat_round(model: ChatModel, request: ModelRequest, emit: Emit | None
         if chunk.finish_reason:
             span.set_attribute(c.ATTR_FINISH_REASONS, [chunk.finish_reason.lower()])
         for token_type, count, attribute in (
-            ("input", chunk.input_tokens, c.ATTR_INPUT_TOKENS),
-            ("output", chunk.output_tokens, c.ATTR_OUTPUT_TOKENS),
+            (c.TOKEN_INPUT, chunk.input_tokens, c.ATTR_INPUT_TOKENS),
+            (c.TOKEN_OUTPUT, chunk.output_tokens, c.ATTR_OUTPUT_TOKENS),
+            (c.TOKEN_CACHE_READ, chunk.cached_tokens, c.ATTR_CACHE_READ_TOKENS),
         ):
             if count is not None:
                 span.set_attribute(attribute, count)
                 gen_ai_token_usage.labels(**labels, **{c.LABEL_GEN_AI_TOKEN_TYPE: token_type}).observe(count)
+        cost = call_cost(model, chunk)
+        span.set_attribute(c.ATTR_COST_USD, cost)
+        if cost:
+            llm_cost.labels(**{c.LABEL_GEN_AI_PROVIDER: model.provider, c.LABEL_GEN_AI_MODEL: model.model}).inc(cost)
         observe(gen_ai_operation_duration, time.perf_counter() - started, **labels, **{c.LABEL_ERROR_TYPE: ""})
         return chunk
 
 
-async def _streamed(model: ChatModel, request: ModelRequest, emit: Emit) -> ModelChunk:
+def call_cost(model: ChatModel, chunk: ModelChunk) -> float:
+    """The list price of one answered model call (0 for a model the price table does not know)."""
+    if model.price is None:
+        return 0.0
+    return model.price.cost(
+        input_tokens=chunk.input_tokens or 0,
+        output_tokens=chunk.output_tokens or 0,
+        cached_tokens=chunk.cached_tokens or 0,
+    )
+
+
+async def _streamed(
+    model: ChatModel, request: ModelRequest, emit: Emit, started: float, labels: dict[str, str]
+) -> ModelChunk:
     whole = ModelChunk()
+    first = True
     async for chunk in model.stream(request):
+        if first:  # from sending the call, as gen_ai.client.operation.time_to_first_chunk measures it
+            observe(gen_ai_time_to_first_chunk, time.perf_counter() - started, **labels)
+            first = False
         if chunk.text:
             whole.text += chunk.text
             await emit(AgentEvent("delta", {"text": chunk.text}))
@@ -182,6 +218,7 @@ async def _streamed(model: ChatModel, request: ModelRequest, emit: Emit) -> Mode
         whole.finish_reason = chunk.finish_reason or whole.finish_reason
         whole.input_tokens = chunk.input_tokens if chunk.input_tokens is not None else whole.input_tokens
         whole.output_tokens = chunk.output_tokens if chunk.output_tokens is not None else whole.output_tokens
+        whole.cached_tokens = chunk.cached_tokens if chunk.cached_tokens is not None else whole.cached_tokens
         whole.response_model = chunk.response_model or whole.response_model
     return whole
 

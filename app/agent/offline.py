@@ -11,6 +11,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 
+from app.agent.pricing import FREE
 from app.agent.types import FunctionCall, ModelChunk, ModelRequest
 from app.agent.understanding import plan
 from app.agent.understanding.context import read_turn
@@ -64,6 +65,7 @@ class OfflineModel:
 
     provider = PROVIDER_OFFLINE
     model = OFFLINE_MODEL
+    price = FREE  # runs here, no one bills it
 
     async def generate(self, request: ModelRequest) -> ModelChunk:
         """The whole answer at once."""

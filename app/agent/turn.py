@@ -28,7 +28,14 @@ from app.schemas.chat import ChatResponse, MessagePublic, ToolCall
 from app.services import conversations
 from app.services.task_views import user_zone, zone_named
 from telemetry import conventions as c
-from telemetry.metrics import chat_messages, chat_turn_duration, chat_turns, chat_turns_in_flight, observe
+from telemetry.metrics import (
+    chat_messages,
+    chat_turn_cost,
+    chat_turn_duration,
+    chat_turns,
+    chat_turns_in_flight,
+    observe,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -137,6 +144,8 @@ async def _run_turn(
     started = time.perf_counter()
     outcome = "error"
     error_type: str | None = None
+    cost: float | None = None
+    running: float | None = None
     chat_turns_in_flight.inc()
     try:
         result = await run_agent(
@@ -149,13 +158,16 @@ async def _run_turn(
             max_rounds=settings.agent_max_rounds,
             emit=emit,
         )
+        cost = result.cost_usd
+        observe(chat_turn_cost, cost)  # the turn's trace as exemplar: a dear turn opens its own trace
         calls = [ToolCall(**asdict(record)) for record in result.tool_calls]
         async with runtime.sessions() as session:
-            await conversations.add_reply(
+            running = await conversations.add_reply(
                 session=session,
                 conversation_id=conversation_id,
                 content=result.response,
                 tool_calls=[call.model_dump() for call in calls] or None,
+                cost_usd=cost,
             )
         chat_messages.labels(**{c.LABEL_ROLE: "assistant"}).inc()
         outcome = "ok"
@@ -173,5 +185,7 @@ async def _run_turn(
             outcome=outcome,
             duration_ms=round(elapsed * 1000, 1),
             streamed=emit is not None,
+            **({"cost_usd": round(cost, 8)} if cost is not None else {}),
+            **({"conversation_cost_usd": round(running, 8)} if running is not None else {}),
             **({"error_type": error_type} if error_type else {}),
         )

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from app.agent.pricing import Price
 from app.core.errors import LLMUnavailable
 
 Role = Literal["user", "model"]
@@ -86,8 +87,9 @@ class ModelChunk:
     text: str = ""
     calls: list[FunctionCall] = field(default_factory=list)
     finish_reason: str | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
+    input_tokens: int | None = None  # the whole prompt, cached part included
+    output_tokens: int | None = None  # thinking included
+    cached_tokens: int | None = None  # prompt tokens read from the provider's cache
     response_model: str | None = None
 
 
@@ -99,6 +101,11 @@ class ChatModel(Protocol):
 
     @property
     def model(self) -> str: ...
+
+    @property
+    def price(self) -> Price | None:
+        """What its tokens cost; None when the price table does not know the model."""
+        ...
 
     async def generate(self, request: ModelRequest) -> ModelChunk:
         """The whole answer at once."""

@@ -13,6 +13,8 @@ from pydantic_settings import SettingsError as SourceError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.agent.pricing import load_prices
+
 # Long enough for HS256 (32 bytes) so development runs without key-length warnings; refused in production.
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me-in-production"  # noqa: S105 - refused in production
 MIN_SECRET_KEY_LENGTH = 32
@@ -93,6 +95,9 @@ class Settings(BaseSettings):
     gemini_base_url: str | None = None
     gemini_timeout_seconds: float = Field(default=30.0, gt=0)
     gemini_max_attempts: int = Field(default=3, ge=1)
+    # Prices per model laid over app.agent.pricing's list-price table: inline JSON or the path of a JSON file,
+    # {"model": {"input": USD, "output": USD, "cached_input": USD}} per million tokens.
+    gemini_prices: str | None = None
     agent_max_rounds: int = Field(default=6, ge=1)
     chat_history_messages: int = Field(default=20, ge=0)
 
@@ -157,6 +162,12 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("gemini_prices")
+    @classmethod
+    def _readable_prices(cls, value: str | None) -> str | None:
+        load_prices(value)  # PricesError is a ValueError: a bad table stops the start with its reason
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -83,17 +83,28 @@ async def open_turn(
 
 
 async def add_reply(
-    *, session: AsyncSession, conversation_id: uuid.UUID, content: str, tool_calls: list[dict[str, Any]] | None
-) -> None:
-    """Store the assistant's reply, with the tool calls it made, and touch its conversation: two statements,
-    committed before returning."""
+    *,
+    session: AsyncSession,
+    conversation_id: uuid.UUID,
+    content: str,
+    tool_calls: list[dict[str, Any]] | None,
+    cost_usd: float = 0.0,
+) -> float:
+    """Store the assistant's reply, with the tool calls it made, and touch its conversation, adding the turn's
+    cost to its running cost: two statements, committed before returning. Returns the conversation's cost."""
     now = utcnow()
     session.add(
         Message(conversation_id=conversation_id, role="assistant", content=content, tool_calls=tool_calls,
                 created_at=now)
     )  # fmt: skip
-    await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now))
+    running = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(updated_at=now, cost_usd=Conversation.cost_usd + cost_usd)
+        .returning(Conversation.cost_usd)
+    )
     await session.commit()
+    return float(running or 0.0)
 
 
 async def recent_messages(*, session: AsyncSession, conversation_id: uuid.UUID, limit: int) -> list[MessagePublic]:

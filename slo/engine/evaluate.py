@@ -8,6 +8,7 @@ from slo.engine.policy import decide, with_exhaustion
 from slo.engine.queries import Observations, Query
 from slo.engine.recovery import evaluate_recovery, recovery_queries
 from slo.engine.results import Alert, GaugeResult, Report, SignalResult, SLOResult
+from slo.engine.spend import evaluate_spend, spend_queries
 from slo.model import SLO, GaugeIndicator, Spec
 
 
@@ -23,11 +24,14 @@ def plan(spec: Spec, now: float) -> list[Query]:
         queries += rollback_queries(trigger)
     if spec.scaling is not None:
         queries += scaling_queries(spec.scaling).values()
+    if spec.spend is not None:
+        queries += spend_queries(spec.spend)
     return list(dict.fromkeys(queries))
 
 
 def evaluate(spec: Spec, observations: Observations, now: float) -> Report:
-    """Evaluate every SLO, recovery objective, rollback trigger and scaling signal at `now`, and the budget policy."""
+    """Evaluate every SLO, recovery objective, rollback trigger, scaling signal and the spend objective at `now`,
+    and the budget policy."""
     slos: list[SLOResult] = []
     judged: list[tuple[SLO, SLOResult]] = []
     recovery: list[GaugeResult] = []
@@ -53,6 +57,10 @@ def evaluate(spec: Spec, observations: Observations, now: float) -> Report:
     if spec.scaling is not None:
         scaling, scale_alerts = evaluate_scaling(spec.scaling, observations)
         alerts += scale_alerts
+    spend: list[SignalResult] = []
+    if spec.spend is not None:
+        spend, spend_alerts = evaluate_spend(spec.spend, observations)
+        alerts += spend_alerts
     return Report(
         at=now,
         service=spec.service,
@@ -63,4 +71,5 @@ def evaluate(spec: Spec, observations: Observations, now: float) -> Report:
         scale_out=any(s.firing for s in scaling),
         alerts=tuple(alerts),
         policy=decide(spec.policy, judged) if spec.policy is not None else None,
+        spend=tuple(spend),
     )

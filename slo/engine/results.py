@@ -10,7 +10,7 @@ from typing import Any, Literal
 from slo.model import TIER_RANK, Tier
 from slo.policy import Action
 
-AlertKind = Literal["burn_rate", "objective", "stale", "failed", "rollback", "scale_out", "exhaustion"]
+AlertKind = Literal["burn_rate", "objective", "stale", "failed", "rollback", "scale_out", "exhaustion", "spend"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +122,7 @@ class Report:
     scale_out: bool
     alerts: tuple[Alert, ...]
     policy: PolicyDecision | None = None  # None when the spec has no `policy:` section
+    spend: tuple[SignalResult, ...] = ()  # the daily spend and its pace, when the spec has a `spend:` section
 
     @property
     def firing(self) -> tuple[Alert, ...]:

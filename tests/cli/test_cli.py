@@ -40,7 +40,7 @@ def test_migrate_creates_the_schema_in_a_fresh_sqlite_file(tmp_path: Path) -> No
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     assert tables >= TABLES
-    assert revision == "0002"
+    assert revision == "0003"
 
 
 def test_serve_refuses_to_start_in_production_with_the_default_secret_key(tmp_path: Path) -> None:

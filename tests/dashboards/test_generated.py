@@ -78,9 +78,10 @@ def test_dashboards_use_the_current_schema_and_unique_uids(built: list[Board]) -
 
 def test_every_alert_links_to_a_generated_dashboard_that_selects_its_slo(spec: Spec, built: list[Board]) -> None:
     by_uid = {b.uid: b.document() for b in built}
-    for name, url in [(s.name, s.dashboard_url) for s in spec.slos] + [
-        (t.name, t.dashboard_url) for t in spec.rollback
-    ]:
+    spend = [(spec.spend.name, spec.spend.dashboard_url)] if spec.spend is not None else []
+    for name, url in (
+        [(s.name, s.dashboard_url) for s in spec.slos] + [(t.name, t.dashboard_url) for t in spec.rollback] + spend
+    ):
         parsed = urlparse(url)
         uid = parsed.path.split("/")[2]
         assert uid in by_uid, f"{name} links to {url}, which no generated dashboard answers"

@@ -72,7 +72,8 @@ def _signup(client: httpx.Client) -> dict[str, str]:
 
 
 def run_load(base_url: str, login_limit: int) -> None:
-    """Sign up two users, leave a reminder due, then write, list and chat until the budget runs out; end with a 429."""
+    """Sign up two users, leave a reminder due, then write, list and chat (whole and streamed) until the budget runs
+    out; end with a 429."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
         users = [_signup(client), _signup(client)]
         # A reminder already due, so the in-process worker sends one and the lateness panels have data.
@@ -85,7 +86,9 @@ def run_load(base_url: str, login_limit: int) -> None:
             assert client.get("/api/v1/tasks", headers=auth).status_code == 200
             assert client.get("/api/v1/no-such-thing", headers=auth).status_code == 404
             if rounds % 2 == 0:
-                chat = client.post("/api/v1/chat", json={"message": CHAT[rounds // 2 % len(CHAT)]}, headers=auth)
+                # every other turn streamed, so the time-to-first-chunk panels have data
+                path = "/api/v1/chat/stream" if rounds % 4 else "/api/v1/chat"
+                chat = client.post(path, json={"message": CHAT[rounds // 2 % len(CHAT)]}, headers=auth)
                 assert chat.status_code == 200, chat.text
             rounds += 1
         for _ in range(login_limit + 5):

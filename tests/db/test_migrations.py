@@ -62,7 +62,7 @@ async def test_alembic_upgrade_head_then_downgrade_base_from_the_repo_root(empty
     assert up.returncode == 0, up.stderr
     after_up = await schema_of(empty_database_url)
     assert set(after_up["tables"]) >= TABLES
-    assert after_up["revision"] == "0002"
+    assert after_up["revision"] == "0003"
     # The hot queries have their indexes: a user's tasks by status, a conversation's messages by time.
     assert "ix_tasks_user_id_completed_id" in after_up["tables"]["tasks"]
     assert "ix_messages_conversation_id_created_at" in after_up["tables"]["messages"]

@@ -15,7 +15,8 @@ runner = CliRunner()
 def test_validate_accepts_the_default_spec() -> None:
     result = runner.invoke(cli, ["slo", "validate"])
     assert result.exit_code == 0, result.output
-    assert "valid slo.todochat/v1: 10 event SLOs, 3 recovery objectives" in result.output
+    assert "valid slo.todochat/v1: 11 event SLOs, 3 recovery objectives" in result.output
+    assert "spend at most $20/day" in result.output
 
 
 def test_validate_names_file_slo_and_field(tmp_path: Path) -> None:
@@ -51,4 +52,4 @@ def test_openslo_export_then_import_gives_a_valid_spec(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["slo", "validate", str(imported)])
     assert result.exit_code == 0, result.output
-    assert "10 event SLOs, 0 recovery objectives" in result.output
+    assert "11 event SLOs, 0 recovery objectives" in result.output

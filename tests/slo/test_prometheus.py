@@ -93,6 +93,9 @@ def synthetic_series(end: float) -> list[Series]:
             )
         )
     out.append(Series.of("process_cpu_seconds_total", INSTANCE, _cumulative([0.5 * STEP] * MINUTES, start)))
+    # model spend at 1.5x the 20 USD daily budget, evenly: over budget, well under the pace alert's 4x
+    model = {**INSTANCE, c.LABEL_GEN_AI_PROVIDER: c.PROVIDER_GEMINI, c.LABEL_GEN_AI_MODEL: "gemini-2.5-flash"}
+    out.append(Series.of(c.LLM_COST, model, _cumulative([30.0 / 1440] * MINUTES, start)))
     times = [start + i * STEP for i in range(MINUTES + 1)]
 
     def gauge(name: str, value: float, labels: dict[str, str] | None = None) -> Series:
@@ -268,6 +271,21 @@ def test_the_same_alerts_fire_in_prometheus_and_in_the_engine(loaded: Loaded) ->
     assert ("RecoveryObjectiveBreached", "restore-time", "critical") in in_engine
     assert ("RecoveryObjectiveBreached", "backup-age", "high") in in_engine
     assert ("ScaleOutSignal", "scaling-memory", "medium") in in_engine
+    assert (c.ALERT_SPEND_OVER_BUDGET, "llm-spend", "medium") in in_engine
+    assert not any(name == c.ALERT_SPEND_PACE for name, _, _ in in_engine)
+
+
+def test_the_recorded_spend_equals_the_engines(loaded: Loaded) -> None:
+    spec, source = loaded.spec, loaded.prometheus
+    assert spec.spend is not None
+    ((_, at),) = source.query(f'timestamp({c.RULE_LLM_SPEND}{{{c.LABEL_WINDOW}="1d"}})')
+    # At the moment the rule group recorded it, the engine asks Prometheus the raw increase and judges it.
+    alone = dataclasses.replace(spec, slos=(), rollback=(), scaling=None, policy=None)
+    engine = {s.name: s.value for s in evaluate(alone, source.answer(plan(alone, at), at), at).spend}
+    recorded = {w: source.query(f'{c.RULE_LLM_SPEND}{{{c.LABEL_WINDOW}="{w}"}}', at)[0][1] for w in ("1d", "1h")}
+    assert recorded["1d"] == pytest.approx(engine["llm-spend-1d"], rel=1e-9)
+    assert recorded["1h"] * 24 == pytest.approx(engine["llm-spend-pace-1h"], rel=1e-9)
+    assert 20 < recorded["1d"] < 31  # 1.5x the budget, the last samples a few minutes old
 
 
 def test_evaluate_command_exits_with_the_worst_tier(loaded: Loaded) -> None:

@@ -223,4 +223,7 @@ def test_a_fresh_processs_first_request_failing_shows_in_the_5_minute_error_rati
             prom.wait_for(lambda: prom.scraped_after(sent + 0.5, instance), "no scrape after the request", 10)
             ratio = 'slo:error_ratio{slo="api-availability",window="5m"}'
             prom.wait_for(lambda: (prom.value(ratio) or 0.0) > 0.5, "the failure did not reach the 5m ratio", 10)
-            assert prom.value(f"sum(increase({register_5xx}[5m]))") == pytest.approx(1.0, abs=0.5)
+            # The counter holds exactly the one failure; increase() over the window extrapolates past the last
+            # scrape (up to about twice the raw change with two samples), so it only has to show it was not lost.
+            assert prom.value(f"sum({register_5xx})") == 1.0
+            assert (prom.value(f"sum(increase({register_5xx}[5m]))") or 0.0) >= 1.0

@@ -164,7 +164,16 @@ def test_counts_survive_a_killed_worker_and_a_5xx_burst_fires_the_critical_burn_
     prom.wait_for(lambda: prom.scraped_after(ended + 0.5, instance), "no scrape after the load", 10)
 
     answered = sum(v for k, v in seen.items() if k != "lost")
-    window = f"{int(time.time() - started) + 30}s"  # from before the first request
+
+    def since_start() -> str:
+        return f"{int(time.time() - started) + 30}s"  # from before the first request
+
+    def scrapes_in(window: str) -> float:
+        return prom.value(f'count_over_time(up{{{c.LABEL_INSTANCE}="{instance}"}}[{window}])') or 0.0
+
+    # On a quiet machine the run can end within ten scrapes; the extrapolation bound below wants more.
+    prom.wait_for(lambda: scrapes_in(since_start()) > 10, "fewer than 11 scrapes of the run", 30)
+    window = since_start()
     counted = prom.value(f"sum({COUNT}{TASKS})")
     assert counted is not None
     # Only requests in flight on the killed worker can be answered yet uncounted (it records after answering).
@@ -172,8 +181,7 @@ def test_counts_survive_a_killed_worker_and_a_5xx_burst_fires_the_critical_burn_
     assert prom.value(f"sum(resets({COUNT}{TASKS}[{window}]))") == 0
     # increase() extrapolates to the window's ends at the average rate: by up to about a scrape interval's worth
     # of that rate at each end, and no more (a reset would re-count hundreds).
-    scrapes = prom.value(f'count_over_time(up{{{c.LABEL_INSTANCE}="{instance}"}}[{window}])')
-    assert scrapes is not None
+    scrapes = scrapes_in(window)
     assert scrapes > 10
 
     def resolution(total: float) -> float:
